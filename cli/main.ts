@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from './errors.ts';
+
+/**
+ * Entry point of the `tidewater` command line (SPEC §7). Each subcommand lives in
+ * `cli/commands/<name>.ts` and exports `register(program)`.
+ */
+const program = new Command('tidewater')
+  .description('Tidewater: a serverless, Kafka-first streaming data platform for AWS')
+  .showHelpAfterError()
+  .exitOverride();
+
+const commands: Array<Promise<{ register(program: Command): void }>> = [
+  // one line per subcommand module
+];
+for (const mod of await Promise.all(commands)) mod.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof UserError) {
+    process.stderr.write(`tidewater: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    throw err;
+  }
+}
