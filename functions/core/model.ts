@@ -19,7 +19,10 @@ export type Cell = string | number | boolean | null;
 export type Row = Record<string, Cell>;
 
 export interface TableSchema {
-  /** Path of the table under the lakehouse root, e.g. `bronze/raw_events`, `gold/alerts`. */
+  /**
+   * Path of the table under the lakehouse root, e.g. `bronze/raw_events`, `gold/alerts`. Its last
+   * segment is the SQL table name (Glue table and DuckDB view): `raw_events`, `events`, `alerts`, ...
+   */
   readonly path: string;
   readonly columns: readonly ColumnSpec[];
   /** Column (a `timestamp_ms`) whose UTC date and hour name the Hive partition `dt=YYYY-MM-DD/hr=HH/`. */
@@ -36,12 +39,13 @@ export interface KafkaCoordinates {
 /** The bronze table is the same for every domain (SPEC §2). */
 export const BRONZE_RAW_EVENTS: TableSchema = {
   path: 'bronze/raw_events',
-  partitionBy: 'ingest_ts',
+  // Partitioned by Kafka's timestamp, not ingest time: a redelivered batch must land on the same key.
+  partitionBy: 'kafka_ts',
   columns: [
     { name: 'topic', type: 'string', nullable: false },
     { name: 'partition', type: 'int32', nullable: false },
     { name: 'offset', type: 'int64', nullable: false },
-    { name: 'kafka_ts', type: 'timestamp_ms' },
+    { name: 'kafka_ts', type: 'timestamp_ms', nullable: false },
     { name: 'key', type: 'string' },
     { name: 'value', type: 'string' },
     { name: 'headers', type: 'string' },
