@@ -1,0 +1,176 @@
+/**
+ * Decoding of the events Lambda's Kafka event source mapping delivers, in both shapes:
+ * Amazon MSK (`eventSource: "aws:kafka"`, with `eventSourceArn`) and self-managed Apache Kafka
+ * (`eventSource: "SelfManagedKafka"`). `records` maps `"<topic>-<partition>"` to that
+ * partition's records in offset order; keys and values are base64; headers are
+ * `[{ name: [byte, ...] }]`. Types are declared here so the core needs no `aws-lambda` import.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { KafkaCoordinates, Row } from './model.ts';
+
+export interface LambdaKafkaHeader {
+  readonly [name: string]: readonly number[];
+}
+
+export interface LambdaKafkaRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  readonly timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME' | (string & {});
+  /** Base64; absent or null for a record without a key. */
+  readonly key?: string | null;
+  /** Base64; absent or null for a tombstone. */
+  readonly value?: string | null;
+  readonly headers?: readonly LambdaKafkaHeader[];
+}
+
+export interface LambdaKafkaEvent {
+  readonly eventSource: 'aws:kafka' | 'SelfManagedKafka';
+  /** MSK cluster ARN (`aws:kafka` only). */
+  readonly eventSourceArn?: string;
+  /** Comma-separated broker list. */
+  readonly bootstrapServers?: string;
+  readonly records: Readonly<Record<string, readonly LambdaKafkaRecord[]>>;
+}
+
+/**
+ * A record as the validator consumes it: coordinates, key and value as text. Records that do not
+ * come from Lambda (JSONL file, generator) are built directly in this shape.
+ */
+export interface RawRecord extends KafkaCoordinates {
+  readonly key: string | null;
+  readonly value: string | null;
+  /** UTF-8 size of the value; computed from `value` when absent. */
+  readonly valueBytes?: number;
+}
+
+/** A decoded Lambda Kafka record: everything the bronze row, the validator and the DLQ need. */
+export interface DecodedRecord extends RawRecord {
+  /** Kafka timestamp, epoch ms. */
+  readonly kafkaTs: number;
+  readonly timestampType: string;
+  readonly valueBytes: number;
+  /** The value exactly as delivered (base64), for the dead-letter destination; null for a tombstone. */
+  readonly valueBase64: string | null;
+  /** Set when the value bytes are not valid UTF-8 (the text then holds U+FFFD replacements). */
+  readonly invalidUtf8: boolean;
+  /** Headers in order, values as UTF-8 text, or `base64:<...>` when a value is not valid UTF-8. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** The `bronze/raw_events` row (see `BRONZE_RAW_EVENTS`). */
+  readonly bronze: Row;
+}
+
+/** The Lambda event is not a Kafka event at all (a wiring bug, not a poison record). */
+export class KafkaEventShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KafkaEventShapeError';
+  }
+}
+
+const EMPTY_HEADERS: ReadonlyArray<readonly [string, string]> = [];
+
+function decodeHeaders(
+  headers: readonly LambdaKafkaHeader[] | undefined,
+): ReadonlyArray<readonly [string, string]> {
+  if (!headers || headers.length === 0) return EMPTY_HEADERS;
+  const out: Array<readonly [string, string]> = [];
+  for (const h of headers) {
+    for (const name of Object.keys(h)) {
+      const bytes = Buffer.from(h[name] ?? []);
+      out.push([name, isUtf8(bytes) ? bytes.toString('utf8') : `base64:${bytes.toString('base64')}`]);
+    }
+  }
+  return out;
+}
+
+/** Bronze `headers` column: a JSON array in Lambda's own shape with text values, `[{"name":"value"}]`. */
+function headersJson(headers: ReadonlyArray<readonly [string, string]>): string {
+  if (headers.length === 0) return '[]';
+  return JSON.stringify(headers.map(([n, v]) => ({ [n]: v })));
+}
+
+/**
+ * Decodes one Lambda Kafka record.
+ * @param ingestTs the bronze `ingest_ts` (epoch ms), passed in so the core stays deterministic
+ */
+export function decodeKafkaRecord(record: LambdaKafkaRecord, ingestTs: number): DecodedRecord {
+  let value: string | null = null;
+  let valueBytes = 0;
+  let invalidUtf8 = false;
+  const v = record.value;
+  if (v !== undefined && v !== null) {
+    const bytes = Buffer.from(v, 'base64');
+    valueBytes = bytes.length;
+    value = bytes.toString('utf8');
+    // Cheap check first: only text with a replacement character can come from invalid bytes.
+    if (value.includes('\uFFFD') && !isUtf8(bytes)) invalidUtf8 = true;
+  }
+  const k = record.key;
+  const key = k === undefined || k === null ? null : Buffer.from(k, 'base64').toString('utf8');
+  const headers = decodeHeaders(record.headers);
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    kafkaTs: record.timestamp,
+    timestampType: record.timestampType,
+    key,
+    value,
+    valueBytes,
+    valueBase64: v ?? null,
+    invalidUtf8,
+    headers,
+    bronze: {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      kafka_ts: record.timestamp,
+      key,
+      value,
+      headers: headersJson(headers),
+      ingest_ts: ingestTs,
+    },
+  };
+}
+
+/**
+ * Decodes every record of a Lambda Kafka event, partition by partition (in the order of the
+ * `records` object) and in offset order within a partition.
+ * @param ingestTs the bronze `ingest_ts` for every record, epoch ms (default: now)
+ * @throws KafkaEventShapeError when `event` is not a Lambda Kafka event
+ */
+export function decodeKafkaEvent(event: LambdaKafkaEvent, ingestTs: number = Date.now()): DecodedRecord[] {
+  if (
+    event === null ||
+    typeof event !== 'object' ||
+    (event.eventSource !== 'aws:kafka' && event.eventSource !== 'SelfManagedKafka') ||
+    typeof event.records !== 'object' ||
+    event.records === null
+  ) {
+    throw new KafkaEventShapeError(
+      `not a Lambda Kafka event: expected eventSource "aws:kafka" or "SelfManagedKafka" and a records object, got eventSource ${JSON.stringify(
+        (event as { eventSource?: unknown } | null)?.eventSource,
+      )}`,
+    );
+  }
+  const out: DecodedRecord[] = [];
+  for (const partitionKey of Object.keys(event.records)) {
+    const records = event.records[partitionKey];
+    if (!Array.isArray(records)) throw new KafkaEventShapeError(`records["${partitionKey}"] is not an array`);
+    for (const r of records as readonly LambdaKafkaRecord[]) out.push(decodeKafkaRecord(r, ingestTs));
+  }
+  return out;
+}
+
+/** Base64 of a UTF-8 string (for building events and dead letters from text records). */
+export function toBase64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/** `"<topic>-<partition>"`, the key Lambda uses in `records` and the partition id of watermarks. */
+export function partitionId(c: { readonly topic: string; readonly partition: number }): string {
+  return `${c.topic}-${c.partition}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * Event-time parsing and UTC calendar helpers for the hot path. Hand-rolled instead of
+ * `Date.parse`, which accepts zone-less strings (read as local time) and many non-ISO forms.
+ */
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * Parses an ISO-8601 date-time WITH a zone into epoch milliseconds:
+ * `YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM|±HHMM)`; `t`/`z` and a space separator are accepted.
+ * Fractions beyond milliseconds are truncated. Returns `undefined` for anything else (including a
+ * missing zone, impossible dates such as Feb 30, and leap seconds).
+ */
+export function parseIsoTimestamp(s: string): number | undefined {
+  const len = s.length;
+  if (len < 17 || len > 40) return undefined;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) {
+    return undefined;
+  }
+  if (s[4] !== '-' || s[7] !== '-' || s[13] !== ':') return undefined;
+  const sep = s[10];
+  if (sep !== 'T' && sep !== 't' && sep !== ' ') return undefined;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  if (day > maxDay) return undefined;
+  let i = 16;
+  let second = 0;
+  let millis = 0;
+  if (s[i] === ':') {
+    second = digits(s, i + 1, 2);
+    if (second < 0 || second > 59) return undefined;
+    i += 3;
+    if (s[i] === '.' || s[i] === ',') {
+      i++;
+      const start = i;
+      let scale = 100;
+      while (i < len) {
+        const c = s.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        millis += c * scale;
+        scale /= 10;
+        i++;
+      }
+      if (i === start || i - start > 9) return undefined;
+      millis = Math.floor(millis);
+    }
+  }
+  let offsetMin = 0;
+  const z = s[i];
+  if (z === 'Z' || z === 'z') {
+    if (i + 1 !== len) return undefined;
+  } else if (z === '+' || z === '-') {
+    const oh = digits(s, i + 1, 2);
+    let om: number;
+    if (s[i + 3] === ':') {
+      om = digits(s, i + 4, 2);
+      if (i + 6 !== len) return undefined;
+    } else {
+      om = digits(s, i + 3, 2);
+      if (i + 5 !== len) return undefined;
+    }
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined;
+    offsetMin = (oh * 60 + om) * (z === '+' ? 1 : -1);
+  } else {
+    return undefined;
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Days since the epoch to a civil date (proleptic Gregorian), H. Hinnant's algorithm. */
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const dateCache = new Map<number, string>();
+
+/** The UTC calendar date `YYYY-MM-DD` of an epoch-ms instant (cached per day: it is on the hot path). */
+export function utcDate(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let text = dateCache.get(days);
+  if (text === undefined) {
+    const [y, m, d] = civilFromDays(days);
+    text = `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+    if (dateCache.size > 4096) dateCache.clear();
+    dateCache.set(days, text);
+  }
+  return text;
+}
+
+/** The UTC hour of day (0..23) of an epoch-ms instant. */
+export function utcHour(ms: number): number {
+  const inDay = ms - Math.floor(ms / DAY_MS) * DAY_MS;
+  return Math.floor(inDay / HOUR_MS);
+}

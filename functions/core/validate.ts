@@ -1,0 +1,382 @@
+/**
+ * Contract validation and enrichment (SPEC §1, §2 silver): a record value becomes a silver row,
+ * or a poison record with a machine-readable reason. The validator is compiled once per domain
+ * into a flat list of field checks (zod validates the config; a hand-rolled checker keeps the
+ * per-record hot path fast). The first broken rule is reported.
+ */
+import type { Domain, FieldSpec } from './domain.ts';
+import { findCountry } from './geo.ts';
+import type { RawRecord } from './kafka.ts';
+import type { KafkaCoordinates, Row } from './model.ts';
+import { parseIsoTimestamp, utcDate, utcHour } from './time.ts';
+
+/** Why a record is poison. Stable strings: dashboards, DLQ consumers and tests match on them. */
+export type PoisonCode =
+  /** value larger than `max_record_bytes` (256 KiB) */
+  | 'too_large'
+  /** null value (tombstone) or empty value */
+  | 'empty_value'
+  /** value bytes are not UTF-8 */
+  | 'invalid_utf8'
+  | 'invalid_json'
+  /** JSON, but not an object (array, string, number...) */
+  | 'not_an_object'
+  /** a required field is absent or null (also: required for this event type) */
+  | 'missing_field'
+  | 'wrong_type'
+  | 'too_short'
+  | 'too_long'
+  | 'pattern_mismatch'
+  /** not one of the field's `enum` values */
+  | 'not_allowed'
+  | 'unknown_event_type'
+  | 'out_of_range'
+  /** a number that is not finite (e.g. `1e999`) */
+  | 'not_finite'
+  | 'not_integer'
+  /** neither ISO-8601 with zone nor integer epoch milliseconds */
+  | 'invalid_timestamp'
+  /** present on an event type for which the field must be absent ("absent otherwise") */
+  | 'unexpected_field'
+  /** one half of a pair (lat/lon) without the other */
+  | 'incomplete_pair'
+  /** the amount's currency has no rate in the domain's table (`on_unknown: dead_letter`) */
+  | 'unknown_currency'
+  /** the Kafka record key differs from the key field */
+  | 'key_mismatch';
+
+export interface PoisonReason {
+  readonly code: PoisonCode;
+  /** The offending field, when there is one. */
+  readonly field?: string;
+  /** One line for humans, including the bad value (truncated). */
+  readonly message: string;
+}
+
+/** A valid, enriched event: the silver row plus the values windows and CEP need, pre-extracted. */
+export interface SilverEvent extends KafkaCoordinates {
+  /** The `silver/events` row (columns of `layerSchemas(domain).silver`). */
+  readonly row: Row;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  /** Value of the key field. */
+  readonly key: string;
+  /** Value of the dedup field. */
+  readonly id: string;
+  /** Value of the event-type field. */
+  readonly type: string;
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly event: SilverEvent }
+  | { readonly ok: false; readonly reason: PoisonReason };
+
+/** What goes to the dead-letter destination for a poison record (SPEC §1). */
+export interface DeadLetter extends KafkaCoordinates {
+  readonly reason: PoisonReason;
+  readonly key: string | null;
+  /** The raw value bytes, base64 (null for a tombstone). */
+  readonly valueBase64: string | null;
+}
+
+/** Builds the dead-letter message for a poison record. */
+export function toDeadLetter(
+  record: RawRecord & { readonly valueBase64?: string | null },
+  reason: PoisonReason,
+): DeadLetter {
+  return {
+    reason,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    valueBase64:
+      record.valueBase64 !== undefined
+        ? record.valueBase64
+        : record.value === null
+          ? null
+          : Buffer.from(record.value, 'utf8').toString('base64'),
+  };
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value));
+  return text.length > 48 ? `${text.slice(0, 45)}...` : text;
+}
+
+function fail(code: PoisonCode, message: string, field?: string): ValidationResult {
+  return { ok: false, reason: field === undefined ? { code, message } : { code, field, message } };
+}
+
+const KIND_STRING = 0;
+const KIND_NUMBER = 1;
+const KIND_INTEGER = 2;
+const KIND_BOOLEAN = 3;
+const KIND_TIMESTAMP = 4;
+
+interface CompiledField {
+  readonly spec: FieldSpec;
+  readonly name: string;
+  readonly kind: number;
+  /** Per event-type index: required? */
+  readonly requiredBy: readonly boolean[];
+  /** Per event-type index: allowed at all? */
+  readonly allowedBy: readonly boolean[];
+  readonly enumSet: ReadonlySet<string> | null;
+  readonly defaultValue: string | number | boolean | null;
+  readonly pair: string | null;
+}
+
+/** A compiled validator: `(record) => ValidationResult`. */
+export type Validator = (record: RawRecord) => ValidationResult;
+
+/**
+ * Compiles the contract of `domain` into a fast validator + enricher. Rules, in order:
+ * size (`too_large`), null value, UTF-8, JSON object, the event-type field, then every declared
+ * field in declaration order (presence per event type, type, constraints, pairs), then the record
+ * key, then enrichment. Unknown extra fields are ignored; JSON `null` counts as absent.
+ *
+ * Enrichment: `event_date` (UTC `YYYY-MM-DD`) and `event_hour` (UTC 0..23) from event time,
+ * `amount_usd` = amount x rate rounded to the configured decimals (null without an amount),
+ * `country` = first bounding box containing (lat, lon), else null.
+ */
+export function compileValidator(domain: Domain): Validator {
+  const types = domain.eventTypes;
+  const typeIndex = new Map(types.map((t, i) => [t, i]));
+  const typeField = domain.eventTypeField;
+  const fields: CompiledField[] = domain.fields.map((spec) => ({
+    spec,
+    name: spec.name,
+    kind: {
+      string: KIND_STRING,
+      number: KIND_NUMBER,
+      integer: KIND_INTEGER,
+      boolean: KIND_BOOLEAN,
+      timestamp: KIND_TIMESTAMP,
+    }[spec.type],
+    requiredBy: types.map((t) => spec.required || spec.requiredFor.includes(t)),
+    allowedBy: types.map((t) => spec.onlyFor === null || spec.onlyFor.includes(t)),
+    enumSet: spec.enum && spec.name !== typeField ? new Set(spec.enum) : null,
+    defaultValue: spec.default,
+    pair: spec.pair,
+  }));
+  const maxBytes = domain.maxRecordBytes;
+  const keyField = domain.keyField;
+  const idField = domain.dedupField;
+  const tsField = domain.eventTimeField;
+  const enforceKey = domain.enforceRecordKey;
+  const cur = domain.enrichment.currency;
+  const geo = domain.enrichment.geo;
+  const curScale = cur ? 10 ** cur.decimals : 1;
+  const rates = cur ? new Map(Object.entries(cur.ratesToUsd)) : null;
+
+  return function validateAndEnrich(record: RawRecord): ValidationResult {
+    const value = record.value;
+    if (value === null || value.length === 0) return fail('empty_value', 'the record has no value');
+    let bytes = record.valueBytes;
+    if (bytes === undefined)
+      bytes = value.length * 3 <= maxBytes ? value.length : Buffer.byteLength(value, 'utf8');
+    if (bytes > maxBytes) return fail('too_large', `the value is ${bytes} bytes, larger than ${maxBytes}`);
+    if ((record as { invalidUtf8?: boolean }).invalidUtf8 === true)
+      return fail('invalid_utf8', 'the value is not valid UTF-8');
+    let obj: unknown;
+    try {
+      obj = JSON.parse(value);
+    } catch (err) {
+      return fail('invalid_json', `the value is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      return fail('not_an_object', `the value is JSON but not an object: ${show(obj)}`);
+    }
+    const o = obj as Record<string, unknown>;
+    const typeValue = o[typeField];
+    if (typeValue === undefined || typeValue === null)
+      return fail('missing_field', `"${typeField}" is required`, typeField);
+    if (typeof typeValue !== 'string')
+      return fail('wrong_type', `"${typeField}" must be a string, got ${show(typeValue)}`, typeField);
+    const t = typeIndex.get(typeValue);
+    if (t === undefined) {
+      return fail(
+        'unknown_event_type',
+        `"${typeField}" must be one of ${types.join(', ')}, got ${show(typeValue)}`,
+        typeField,
+      );
+    }
+
+    const row: Row = {};
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const name = f.name;
+      const v = o[name];
+      if (v === undefined || v === null) {
+        if (f.requiredBy[t]) {
+          return fail(
+            'missing_field',
+            `"${name}" is required${f.spec.required ? '' : ` for ${typeValue}`}`,
+            name,
+          );
+        }
+        if (f.pair !== null) {
+          const other = o[f.pair];
+          if (other !== undefined && other !== null)
+            return fail('incomplete_pair', `"${f.pair}" needs "${name}" too`, name);
+        }
+        row[name] = f.defaultValue;
+        continue;
+      }
+      if (!f.allowedBy[t]) return fail('unexpected_field', `"${name}" must be absent for ${typeValue}`, name);
+      const s = f.spec;
+      switch (f.kind) {
+        case KIND_STRING: {
+          if (typeof v !== 'string')
+            return fail('wrong_type', `"${name}" must be a string, got ${show(v)}`, name);
+          if (s.minLength !== null && v.length < s.minLength) {
+            return fail(
+              'too_short',
+              `"${name}" must have at least ${s.minLength} characters, got ${show(v)}`,
+              name,
+            );
+          }
+          if (s.maxLength !== null && v.length > s.maxLength) {
+            return fail(
+              'too_long',
+              `"${name}" must have at most ${s.maxLength} characters, got ${v.length}`,
+              name,
+            );
+          }
+          if (s.pattern !== null && !s.pattern.test(v)) {
+            return fail('pattern_mismatch', `"${name}" must match ${s.pattern.source}, got ${show(v)}`, name);
+          }
+          if (f.enumSet !== null && !f.enumSet.has(v)) {
+            return fail(
+              'not_allowed',
+              `"${name}" must be one of ${[...f.enumSet].join(', ')}, got ${show(v)}`,
+              name,
+            );
+          }
+          row[name] = v;
+          break;
+        }
+        case KIND_NUMBER:
+        case KIND_INTEGER: {
+          if (typeof v !== 'number')
+            return fail('wrong_type', `"${name}" must be a number, got ${show(v)}`, name);
+          if (!Number.isFinite(v)) return fail('not_finite', `"${name}" must be finite, got ${v}`, name);
+          if (f.kind === KIND_INTEGER && !Number.isSafeInteger(v))
+            return fail('not_integer', `"${name}" must be an integer, got ${v}`, name);
+          if ((s.min !== null && v < s.min) || (s.max !== null && v > s.max)) {
+            return fail(
+              'out_of_range',
+              `"${name}" must be within [${s.min ?? '-inf'}, ${s.max ?? 'inf'}], got ${v}`,
+              name,
+            );
+          }
+          row[name] = v;
+          break;
+        }
+        case KIND_BOOLEAN: {
+          if (typeof v !== 'boolean')
+            return fail('wrong_type', `"${name}" must be a boolean, got ${show(v)}`, name);
+          row[name] = v;
+          break;
+        }
+        default: {
+          let ms: number | undefined;
+          if (typeof v === 'number') {
+            ms = Number.isSafeInteger(v) ? v : undefined;
+          } else if (typeof v === 'string') {
+            ms = parseIsoTimestamp(v);
+          } else {
+            return fail(
+              'wrong_type',
+              `"${name}" must be an ISO-8601 string or epoch milliseconds, got ${show(v)}`,
+              name,
+            );
+          }
+          if (ms === undefined) {
+            return fail(
+              'invalid_timestamp',
+              `"${name}" must be ISO-8601 with a zone or integer epoch milliseconds, got ${show(v)}`,
+              name,
+            );
+          }
+          if ((s.min !== null && ms < s.min) || (s.max !== null && ms > s.max)) {
+            return fail(
+              'out_of_range',
+              `"${name}" must be within [${s.min === null ? '-inf' : new Date(s.min).toISOString()}, ${s.max === null ? 'inf' : new Date(s.max).toISOString()}], got ${show(v)}`,
+              name,
+            );
+          }
+          row[name] = ms;
+        }
+      }
+    }
+
+    const key = row[keyField] as string;
+    if (enforceKey && record.key !== null && record.key !== '' && record.key !== key) {
+      return fail(
+        'key_mismatch',
+        `the record key ${show(record.key)} differs from "${keyField}" ${show(key)}`,
+        keyField,
+      );
+    }
+    const ts = row[tsField] as number;
+    row['event_date'] = utcDate(ts);
+    row['event_hour'] = utcHour(ts);
+    if (cur !== null && rates !== null) {
+      const amount = row[cur.amountField];
+      if (typeof amount === 'number') {
+        const code = row[cur.currencyField];
+        const rate = typeof code === 'string' ? rates.get(code) : undefined;
+        if (rate === undefined) {
+          if (cur.onUnknown === 'dead_letter') {
+            return fail(
+              'unknown_currency',
+              `no rate for currency ${show(code)} in the domain's rate table`,
+              cur.currencyField,
+            );
+          }
+          row[cur.output] = null;
+        } else {
+          row[cur.output] = Math.round(amount * rate * curScale) / curScale;
+        }
+      } else {
+        row[cur.output] = null;
+      }
+    }
+    if (geo !== null) {
+      const lat = row[geo.latField];
+      const lon = row[geo.lonField];
+      row[geo.output] =
+        typeof lat === 'number' && typeof lon === 'number' ? findCountry(geo.boxes, lat, lon) : null;
+    }
+    return {
+      ok: true,
+      event: {
+        row,
+        ts,
+        key,
+        id: row[idField] as string,
+        type: typeValue,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      },
+    };
+  };
+}
+
+const compiled = new WeakMap<Domain, Validator>();
+
+/**
+ * Validates and enriches one record against `domain` (the compiled validator is cached per
+ * domain object). See {@link compileValidator} for the rules.
+ */
+export function validateAndEnrich(domain: Domain, record: RawRecord): ValidationResult {
+  let v = compiled.get(domain);
+  if (v === undefined) {
+    v = compileValidator(domain);
+    compiled.set(domain, v);
+  }
+  return v(record);
+}
