@@ -1,0 +1,68 @@
+/**
+ * The custom-metric contract between the handlers (which emit via CloudWatch Embedded Metric Format,
+ * e.g. Powertools Metrics) and the dashboard and alarms of the observability stack.
+ *
+ * Pure constants, no CDK import: handlers may import this file.
+ *
+ * Every metric is in namespace `Tidewater` and carries exactly the dimensions listed for it, where
+ * - `service` is always `tidewater` (Powertools adds a `service` dimension to every metric: the
+ *   functions get POWERTOOLS_SERVICE_NAME=tidewater so that the value is fixed),
+ * - `Environment` is the deployment environment (env var TIDEWATER_ENV),
+ * - `Layer` is `bronze` | `silver` | `gold`,
+ * - `Pattern` is the CEP pattern (`velocity_spike`, `amount_anomaly`, ...),
+ * - `Window` is `tumbling_1m` | `sliding_5m` | `session`.
+ * Unit `Count` for all; statistic `Sum`.
+ */
+export const METRIC_NAMESPACE = 'Tidewater';
+export const METRIC_SERVICE = 'tidewater';
+
+export const METRICS = {
+  /** Rows read by a layer's writer (bronze: Kafka records; silver: valid events; gold: events fed to windows/CEP). */
+  RecordsIn: { name: 'RecordsIn', dimensions: ['service', 'Environment', 'Layer'] },
+  /** Rows written to a layer's tables. */
+  RecordsOut: { name: 'RecordsOut', dimensions: ['service', 'Environment', 'Layer'] },
+  /** Alerts raised, per CEP pattern. */
+  Alerts: { name: 'Alerts', dimensions: ['service', 'Environment', 'Pattern'] },
+  /** Events too late for a window (written to gold/late_events). */
+  LateEvents: { name: 'LateEvents', dimensions: ['service', 'Environment', 'Window'] },
+  /** Poison records sent to the dead-letter queue. */
+  DeadLettered: { name: 'DeadLettered', dimensions: ['service', 'Environment'] },
+  /** Duplicates dropped by event_id. */
+  Duplicates: { name: 'Duplicates', dimensions: ['service', 'Environment'] },
+} as const;
+
+export const LAYERS = ['bronze', 'silver', 'gold'] as const;
+export const WINDOWS = ['tumbling_1m', 'sliding_5m', 'session'] as const;
+/** SPEC §4 default patterns; the dashboard uses a SEARCH so that domain-specific patterns show too. */
+export const DEFAULT_PATTERNS = [
+  'velocity_spike',
+  'amount_anomaly',
+  'impossible_travel',
+  'rapid_fire_burst',
+  'merchant_diversity',
+] as const;
+
+/**
+ * Environment variables every consumer function receives (values set by the processing stack).
+ * Optional ones are absent where the resource does not exist (e.g. no MSK in `local`).
+ */
+export const FUNCTION_ENV = {
+  /** Deployment environment name. */
+  env: 'TIDEWATER_ENV',
+  /** Consumer name: ingest | enrich | windows | cep. */
+  consumer: 'TIDEWATER_CONSUMER',
+  bronzeBucket: 'TIDEWATER_BRONZE_BUCKET',
+  silverBucket: 'TIDEWATER_SILVER_BUCKET',
+  goldBucket: 'TIDEWATER_GOLD_BUCKET',
+  /** DynamoDB state table (pk/sk strings, TTL attribute `expires_at` in epoch seconds). */
+  stateTable: 'TIDEWATER_STATE_TABLE',
+  /** SQS queue URL for poison records. */
+  deadLetterQueueUrl: 'TIDEWATER_DLQ_URL',
+  rawEventsTopic: 'TIDEWATER_TOPIC_RAW_EVENTS',
+  enrichedEventsTopic: 'TIDEWATER_TOPIC_ENRICHED_EVENTS',
+  alertsTopic: 'TIDEWATER_TOPIC_ALERTS',
+  /** Comma-separated bootstrap brokers for producing (SASL/IAM over TLS on MSK, plaintext locally). */
+  kafkaBootstrapServers: 'TIDEWATER_KAFKA_BOOTSTRAP_SERVERS',
+  /** `iam` on MSK, `none` for the local broker. */
+  kafkaAuth: 'TIDEWATER_KAFKA_AUTH',
+} as const;

@@ -1,0 +1,208 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ConsumerName, EnvironmentConfig } from '../config/environment-config.ts';
+import type { KafkaConsumerFunction } from '../constructs/kafka-consumer-function.ts';
+import {
+  LAYERS,
+  METRIC_NAMESPACE,
+  METRIC_SERVICE,
+  METRICS,
+  WINDOWS,
+} from '../observability/metric-contract.ts';
+
+export interface ObservabilityStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly consumers: Readonly<Record<ConsumerName, KafkaConsumerFunction>>;
+  readonly poisonQueue: sqs.IQueue;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * Dashboard (per consumer: invocations, errors, p99 duration, throttles, OffsetLag; dead-letter
+ * depth; records in/out per layer; alerts per pattern; late events) and alarms routed to an
+ * encrypted SNS topic.
+ */
+export class ObservabilityStack extends Stack {
+  readonly alarmTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const obs = config.observability;
+
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Tidewater alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // CloudWatch alarms publish to an encrypted topic only if they may use its key.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    if (obs.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(obs.alarmEmail));
+    const action = new cwActions.SnsAction(this.alarmTopic);
+
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# Tidewater — ${config.name}\nConsumers, Kafka lag, dead letters, lakehouse layers and CEP alerts.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+
+    const consumers = Object.entries(props.consumers) as [ConsumerName, KafkaConsumerFunction][];
+    const perConsumer = (make: (c: KafkaConsumerFunction) => cloudwatch.Metric) =>
+      consumers.map(([name, c]) => make(c).with({ label: name, period: PERIOD }));
+    const offsetLag = (c: KafkaConsumerFunction) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'OffsetLag',
+        dimensionsMap: { FunctionName: c.function.functionName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: PERIOD,
+      });
+
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Invocations',
+        left: perConsumer((c) => c.function.metricInvocations({ statistic: cloudwatch.Stats.SUM })),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Errors',
+        left: perConsumer((c) => c.function.metricErrors({ statistic: cloudwatch.Stats.SUM })),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Duration p99 (ms)',
+        left: perConsumer((c) => c.function.metricDuration({ statistic: cloudwatch.Stats.percentile(99) })),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Throttles',
+        left: perConsumer((c) => c.function.metricThrottles({ statistic: cloudwatch.Stats.SUM })),
+        width: 6,
+      }),
+    );
+
+    const dlqDepth = (q: sqs.IQueue, label: string) =>
+      q.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: PERIOD,
+        label,
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Kafka OffsetLag per event source mapping',
+        left: consumers.map(([name, c]) => offsetLag(c).with({ label: name })),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter depth',
+        left: [
+          dlqDepth(props.poisonQueue, 'poison records'),
+          ...consumers.map(([name, c]) => dlqDepth(c.onFailureQueue, `${name} on-failure`)),
+        ],
+        width: 12,
+      }),
+    );
+
+    const custom = (metricName: string, dims: Record<string, string>, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: METRIC_SERVICE, Environment: config.name, ...dims },
+        statistic: cloudwatch.Stats.SUM,
+        period: PERIOD,
+        label,
+      });
+    const searchExpr = (metricName: string, dimension: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRIC_NAMESPACE},service,Environment,${dimension}} MetricName="${metricName}" service="${METRIC_SERVICE}" Environment="${config.name}"', 'Sum', ${PERIOD.toSeconds()})`,
+        label: '',
+        period: PERIOD,
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Records in per layer',
+        left: LAYERS.map((l) => custom(METRICS.RecordsIn.name, { Layer: l }, l)),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Records out per layer',
+        left: LAYERS.map((l) => custom(METRICS.RecordsOut.name, { Layer: l }, l)),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Alerts per pattern',
+        left: [searchExpr(METRICS.Alerts.name, 'Pattern')],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Late events per window',
+        left: WINDOWS.map((w) => custom(METRICS.LateEvents.name, { Window: w }, w)),
+        width: 6,
+      }),
+    );
+
+    for (const [name, c] of consumers) {
+      alarm(
+        `${name}-Errors`,
+        c.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
+        1,
+        `${name}: the function returned errors (whole batches failing).`,
+      );
+      alarm(
+        `${name}-OffsetLag`,
+        offsetLag(c),
+        obs.offsetLagAlarmThreshold,
+        `${name}: Kafka offset lag ≥ ${obs.offsetLagAlarmThreshold}; consumers are falling behind.`,
+      );
+      alarm(
+        `${name}-OnFailureDepth`,
+        dlqDepth(c.onFailureQueue, `${name} on-failure`),
+        obs.deadLetterDepthAlarmThreshold,
+        `${name}: batches reached the on-failure queue; redrive them with \`tidewater redrive\`.`,
+      );
+    }
+    alarm(
+      'PoisonDepth',
+      dlqDepth(props.poisonQueue, 'poison records'),
+      obs.deadLetterDepthAlarmThreshold,
+      'Poison records are waiting in the dead-letter queue.',
+    );
+  }
+}
