@@ -920,7 +920,9 @@ export function parseDomain(yamlText: string, source = '<domain>'): Domain {
 export function domainsDir(): string {
   const fromEnv = process.env['TIDEWATER_DOMAINS_DIR'];
   if (fromEnv) return resolve(fromEnv);
-  return fileURLToPath(new URL('../../config/domains/', import.meta.url));
+  // import.meta.url is missing when bundled to CommonJS: fall back to the working directory.
+  const here = typeof import.meta.url === 'string' && import.meta.url !== '' ? import.meta.url : undefined;
+  return here ? fileURLToPath(new URL('../../config/domains/', here)) : resolve('config/domains');
 }
 
 const cache = new Map<string, Domain>();
