@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canBind, freePort } from '../../localstack/ports.ts';
+import { readPidRecord } from '../../localstack/process.ts';
+
+/**
+ * `tidewater stack` as a user runs it: the real CLI in a child process, on its own free ports and
+ * its own state dir (the install cache is shared), so it never touches the stack the other
+ * integration tests use.
+ */
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'bin', 'tidewater.js');
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** Pids of live processes whose command line or environment mentions `needle` (Linux /proc). */
+async function processesMentioning(needle: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8');
+      const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '');
+      if (cmdline.includes(needle) || environ.includes(needle)) found.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+interface Sandbox {
+  readonly stateDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly ports: { kafka: number; controller: number; aws: number };
+}
+
+async function sandbox(): Promise<Sandbox> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'tidewater-stack-test-'));
+  const ports = { kafka: await freePort(), controller: await freePort(), aws: await freePort() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // Node 22 first on PATH, as inside `npm run`: the emulator's Lambda runtime uses it too.
+    PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+    TIDEWATER_STATE_DIR: stateDir,
+    TIDEWATER_KAFKA_PORT: String(ports.kafka),
+    TIDEWATER_KAFKA_CONTROLLER_PORT: String(ports.controller),
+    TIDEWATER_AWS_PORT: String(ports.aws),
+    KAFKA_BROKERS: undefined,
+    AWS_ENDPOINT_URL: undefined,
+  };
+  return { stateDir, env, ports };
+}
+
+describe('tidewater stack', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('up twice, then down, leaves no process of ours running', async () => {
+    // Prepare
+    const box = await sandbox();
+    cleanups.push(
+      () => cli(['stack', 'down'], box.env),
+      () => rm(box.stateDir, { recursive: true, force: true }),
+    );
+
+    // Act
+    const first = await cli(['stack', 'up'], box.env);
+    const kafka = await readPidRecord(join(box.stateDir, 'kafka', 'kafka.pid.json'));
+    const aws = await readPidRecord(join(box.stateDir, 'emulator', 'ministack.pid.json'));
+    const runningAfterUp = await processesMentioning(box.stateDir);
+    const second = await cli(['stack', 'up'], box.env);
+    const down = await cli(['stack', 'down'], box.env);
+    const runningAfterDown = await processesMentioning(box.stateDir);
+
+    // Assess
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('started');
+    expect(runningAfterUp).toEqual(expect.arrayContaining([kafka?.pid, aws?.pid]));
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('nothing to start');
+    expect(second.stderr).toContain(`already running (pid ${kafka?.pid})`);
+    expect(second.stderr).toContain(`already running (pid ${aws?.pid})`);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('stopped kafka and aws');
+    expect(runningAfterDown).toEqual([]);
+    expect(existsSync(join(box.stateDir, 'kafka', 'kafka.pid.json'))).toBe(false);
+    expect(await canBind('127.0.0.1', box.ports.kafka)).toBe(true);
+    expect(await canBind('127.0.0.1', box.ports.aws)).toBe(true);
+  });
+
+  it('refuses to start on a taken port with a one-line error and starts nothing', async () => {
+    // Prepare
+    const box = await sandbox();
+    const squatter: Server = createServer();
+    await new Promise<void>((ok) => squatter.listen(box.ports.aws, '127.0.0.1', ok));
+    cleanups.push(
+      () => new Promise((ok) => squatter.close(ok)),
+      () => rm(box.stateDir, { recursive: true, force: true }),
+    );
+
+    // Act
+    const up = await cli(['stack', 'up'], box.env);
+
+    // Assess
+    expect(up.code).toBe(2);
+    expect(up.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^tidewater: port 127\\.0\\.0\\.1:${box.ports.aws} is already in use`),
+      ),
+    ]);
+    expect(await processesMentioning(box.stateDir)).toEqual([]);
+  });
+
+  it('reports a missing Java in one line instead of starting Kafka', async () => {
+    // Prepare
+    const box = await sandbox();
+    cleanups.push(() => rm(box.stateDir, { recursive: true, force: true }));
+    const env = { ...box.env, PATH: dirname(process.execPath), AWS_ENDPOINT_URL: 'http://127.0.0.1:1' };
+
+    // Act
+    const up = await cli(['stack', 'up'], env);
+
+    // Assess
+    expect(up.code).toBe(2);
+    expect(up.stderr.trim().split('\n').at(-1)).toMatch(
+      /^tidewater: Java 17\+ is needed to run Kafka but 'java' was not found/,
+    );
+    expect(up.stderr).not.toMatch(/\n\s+at /);
+    expect(await processesMentioning(box.stateDir)).toEqual([]);
+  });
+
+  it('starts nothing for services that KAFKA_BROKERS and AWS_ENDPOINT_URL point elsewhere, and says so', async () => {
+    // Prepare
+    const box = await sandbox();
+    cleanups.push(() => rm(box.stateDir, { recursive: true, force: true }));
+    const env = {
+      ...box.env,
+      KAFKA_BROKERS: `127.0.0.1:${box.ports.kafka}`,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${box.ports.aws}`,
+    };
+
+    // Act
+    const up = await cli(['stack', 'up'], env);
+
+    // Assess
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain('KAFKA_BROKERS is set: not starting Apache Kafka');
+    expect(up.stderr).toContain('AWS_ENDPOINT_URL is set: not starting AWS emulator');
+    expect(up.stdout).toContain('nothing to start');
+    expect(await processesMentioning(box.stateDir)).toEqual([]);
+  });
+});
