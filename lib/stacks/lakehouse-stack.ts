@@ -225,7 +225,7 @@ export class LakehouseStack extends Stack {
         },
       },
     });
-    cfn.addDependency(this.database.node.defaultChild as glue.CfnDatabase);
+    cfn.addResourceDependency(this.database.node.defaultChild as glue.CfnDatabase);
     for (const t of Object.values(this.tables)) cfn.node.addDependency(t);
     return cfn;
   }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -17,9 +17,12 @@ export class NetworkStack extends Stack {
   readonly vpc: ec2.Vpc;
   readonly endpointSecurityGroup: ec2.SecurityGroup;
 
+  private readonly maxAzs: number;
+
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
     const { network } = props.config;
+    this.maxAzs = network.maxAzs;
     const destroy = props.config.removalPolicy === 'destroy';
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -68,5 +71,14 @@ export class NetworkStack extends Stack {
         open: false,
       });
     }
+  }
+
+  /**
+   * An environment-agnostic stack gets only two AZs from CDK; select `maxAzs` of them with
+   * Fn::GetAZs instead, so prod spans three without an AZ lookup (which needs credentials).
+   */
+  override get availabilityZones(): string[] {
+    if (!Token.isUnresolved(this.region) && !Token.isUnresolved(this.account)) return super.availabilityZones;
+    return Array.from({ length: this.maxAzs ?? 2 }, (_, i) => Fn.select(i, Fn.getAzs()));
   }
 }
