@@ -95,6 +95,11 @@ export const environmentConfigSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as "eu-west-1"')
       .optional(),
+    /** Event domain (`config/domains/<domain>.yaml`): its tables become the Glue tables. */
+    domain: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/, 'a domain name such as "payments"')
+      .default('payments'),
     /** `retain` keeps buckets, tables, queues and keys when a stack is deleted (use it for real data). */
     removalPolicy: z.enum(['retain', 'destroy']),
     network: z

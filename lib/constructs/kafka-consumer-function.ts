@@ -330,10 +330,13 @@ export class KafkaConsumerFunction extends Construct {
     return this;
   }
 
-  /** Sets `envVar` to the bucket name and grants read/write on it (and its key). */
-  bindBucket(envVar: string, bucket: s3.IBucket): this {
+  /**
+   * Sets `envVar` to the bucket name and grants read/write on it (and its key).
+   * @param keyPattern objects the grant covers @default '*' (the whole bucket)
+   */
+  bindBucket(envVar: string, bucket: s3.IBucket, keyPattern = '*'): this {
     this.function.addEnvironment(envVar, bucket.bucketName);
-    bucket.grantReadWrite(this.role);
+    bucket.grantReadWrite(this.role, keyPattern);
     return this;
   }
 

@@ -49,11 +49,15 @@ export const DEFAULT_PATTERNS = [
 export const FUNCTION_ENV = {
   /** Deployment environment name. */
   env: 'TIDEWATER_ENV',
+  /** Event domain name (`config/domains/<name>.yaml`). */
+  domain: 'TIDEWATER_DOMAIN',
   /** Consumer name: ingest | enrich | windows | cep. */
   consumer: 'TIDEWATER_CONSUMER',
   bronzeBucket: 'TIDEWATER_BRONZE_BUCKET',
   silverBucket: 'TIDEWATER_SILVER_BUCKET',
   goldBucket: 'TIDEWATER_GOLD_BUCKET',
+  /** Bucket of the operational tables (`ops/batch_quality`): the gold bucket, writable under `ops/` only. */
+  opsBucket: 'TIDEWATER_OPS_BUCKET',
   /** DynamoDB state table (pk/sk strings, TTL attribute `expires_at` in epoch seconds). */
   stateTable: 'TIDEWATER_STATE_TABLE',
   /** SQS queue URL for poison records. */

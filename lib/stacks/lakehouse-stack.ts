@@ -19,7 +19,7 @@ export interface LakehouseStackProps extends StackProps {
   readonly viewsDir?: string;
   /**
    * Tables to declare.
-   * @default every table of SPEC §2 (lakehouseTables())
+   * @default every table of the environment's domain (SPEC §2, from the core's layerSchemas)
    */
   readonly tables?: readonly TableSchema[];
 }
@@ -119,7 +119,7 @@ export class LakehouseStack extends Stack {
     this.database.applyRemovalPolicy(removalPolicy);
 
     const tables: Record<string, glue.S3Table> = {};
-    for (const schema of props.tables ?? lakehouseTables()) {
+    for (const schema of props.tables ?? lakehouseTables(config.domain)) {
       tables[sqlNameOf(schema)] = this.layerTable(schema);
     }
     this.tables = tables;

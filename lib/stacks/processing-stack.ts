@@ -145,6 +145,7 @@ export class ProcessingStack extends Stack {
         environment: {
           [FUNCTION_ENV.env]: config.name,
           [FUNCTION_ENV.consumer]: name,
+          [FUNCTION_ENV.domain]: config.domain,
           [FUNCTION_ENV.rawEventsTopic]: kafka.topics.rawEvents.name,
           [FUNCTION_ENV.enrichedEventsTopic]: kafka.topics.enrichedEvents.name,
           [FUNCTION_ENV.alertsTopic]: kafka.topics.alerts.name,
@@ -160,27 +161,34 @@ export class ProcessingStack extends Stack {
         gold: FUNCTION_ENV.goldBucket,
       };
       consumer.bindBucket(bucketEnv[wiring.writes], buckets[wiring.writes]);
+      // Every consumer may record its batches in ops/batch_quality (gold bucket, ops/ prefix only).
+      if (wiring.writes !== 'gold') consumer.bindBucket(FUNCTION_ENV.opsBucket, buckets.gold, 'ops/*');
+      else consumer.function.addEnvironment(FUNCTION_ENV.opsBucket, buckets.gold.bucketName);
       consumer.bindQueue(FUNCTION_ENV.deadLetterQueueUrl, props.poisonQueue);
       if (wiring.state) consumer.bindTable(FUNCTION_ENV.stateTable, props.stateTable);
       if (wiring.produces && props.msk) {
         consumer.grantMskProduce(props.msk.clusterArn, kafka.topics[wiring.produces].name);
       }
-      this.acknowledgeGrantWildcards(consumer, props.lakehouse.bucketArnExportNames[wiring.writes]);
+      this.acknowledgeGrantWildcards(consumer, [
+        `${props.lakehouse.bucketArnExportNames[wiring.writes]}/*`,
+        `${props.lakehouse.bucketArnExportNames.gold}/ops/*`,
+      ]);
       consumers[name] = consumer;
     }
     this.consumers = consumers;
   }
 
   /** The wildcards CDK's own grant methods write, acknowledged on the one policy that holds them. */
-  private acknowledgeGrantWildcards(consumer: KafkaConsumerFunction, bucketArnExport: string): void {
+  private acknowledgeGrantWildcards(consumer: KafkaConsumerFunction, objectArns: readonly string[]): void {
     const policy = consumer.role.node.tryFindChild('DefaultPolicy');
     if (!policy) return;
     const reason =
-      'Written by CDK grant methods and scoped to one resource: object actions on the layer bucket`s keys ' +
-      '(bucket/*), KMS data-key actions on the one key that encrypts it (GenerateDataKey*, ReEncrypt*), ' +
-      'S3 Get*/List*/Abort*/DeleteObject* on that bucket only.';
+      'Written by CDK grant methods and scoped to named resources: object actions on the keys of the layer ' +
+      "bucket the consumer writes (bucket/*) and of the gold bucket's ops/ prefix, S3 Get*/List*/Abort*/" +
+      'DeleteObject* on those buckets only, KMS data-key actions (GenerateDataKey*, ReEncrypt*) on the one ' +
+      'lakehouse key.';
     for (const id of [
-      `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
+      ...objectArns.map((arn) => `AwsSolutions-IAM5[Resource::${arn}]`),
       'AwsSolutions-IAM5[Action::s3:Abort*]',
       'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
       'AwsSolutions-IAM5[Action::s3:GetBucket*]',

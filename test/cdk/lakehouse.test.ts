@@ -118,7 +118,7 @@ describe('buckets', () => {
 });
 
 describe('Glue tables', () => {
-  it('declares one table per layer table of SPEC §2, named by the last path segment', () => {
+  it('declares one table per layer table of SPEC §2 and ops/batch_quality, named by the last path segment', () => {
     // Assess
     const names = tableInputs(dev)
       .filter((t) => t.TableType !== 'VIRTUAL_VIEW')
@@ -126,6 +126,7 @@ describe('Glue tables', () => {
       .sort();
     expect(names).toEqual([
       'alerts',
+      'batch_quality',
       'events',
       'late_events',
       'raw_events',
@@ -162,6 +163,9 @@ describe('Glue tables', () => {
     const alerts = JSON.stringify(tableNamed(dev, 'alerts').StorageDescriptor.Location);
     expect(raw).toMatch(/BronzeBucket.*"\/bronze\/raw_events\/"/);
     expect(alerts).toMatch(/GoldBucket.*"\/gold\/alerts\/"/);
+    expect(JSON.stringify(tableNamed(dev, 'batch_quality').StorageDescriptor.Location)).toMatch(
+      /GoldBucket.*"\/ops\/batch_quality\/"/,
+    );
   });
 
   it('maps core column types to Athena types', () => {

@@ -322,6 +322,14 @@ describe('processing', () => {
     });
   });
 
+  it('lets a non-gold consumer write the gold bucket under ops/ only', () => {
+    // Assess
+    const policies = resourcesOf(dev.template('Processing'), 'AWS::IAM::Policy');
+    const ingest = JSON.stringify(Object.entries(policies).find(([id]) => id.startsWith('IngestRole'))?.[1]);
+    expect(ingest).toContain('GoldBucketArn"},"/ops/*"');
+    expect(ingest).not.toContain('GoldBucketArn"},"/*"');
+  });
+
   it('lets enrich produce enriched events and cep produce alerts, nobody else', () => {
     // Assess
     const policies = resourcesOf(dev.template('Processing'), 'AWS::IAM::Policy');
