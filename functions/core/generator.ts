@@ -73,6 +73,8 @@ interface KeyProfile {
   lastLocAt: number;
   readonly baseUsd: number;
   readonly sticky: Record<string, unknown>;
+  /** Favourite merchants: people mostly shop where they usually shop. */
+  readonly favourites: readonly string[];
   busyUntil: number;
 }
 
@@ -231,6 +233,12 @@ export function* generateEvents(
         lastLocAt: Number.NEGATIVE_INFINITY,
         baseUsd: measure ? Math.exp(measure.mu + measure.sigma * rng.normal()) : 0,
         sticky,
+        favourites: merchantField
+          ? Array.from(
+              { length: 2 + rng.int(4) },
+              () => poolValue(merchantField) ?? `${merchantField}-${rng.int(100)}`,
+            )
+          : [],
         busyUntil: Number.NEGATIVE_INFINITY,
       };
       keys.set(rank, k);
@@ -247,11 +255,14 @@ export function* generateEvents(
     type: string,
     set: Record<string, unknown>,
     located: boolean | [number, number],
+    scripted: boolean,
   ) => {
     let ts = now;
     const d = g.disorder;
     const u = rng.next();
-    if (u < d.lateShare) ts = now - Math.round(rng.uniform(d.maxMs, d.lateMaxMs));
+    // Scripted (anomaly) records keep event time = arrival time, so their labels stay exact.
+    if (scripted) ts = now;
+    else if (u < d.lateShare) ts = now - Math.round(rng.uniform(d.maxMs, d.lateMaxMs));
     else if (u < d.lateShare + d.share) ts = now - Math.round(rng.uniform(0, d.maxMs));
     const obj: Record<string, unknown> = {};
     const city = cities[k.city]!;
@@ -292,6 +303,10 @@ export function* generateEvents(
           continue;
         }
         if (f.pair !== null) continue;
+        if (name === merchantField && k.favourites.length > 0 && rng.chance(0.9)) {
+          if (required || rng.chance(0.6)) obj[name] = rng.pick(k.favourites);
+          continue;
+        }
         if (required || rng.chance(0.6)) obj[name] = genericValue(f);
       }
     }
@@ -459,7 +474,14 @@ export function* generateEvents(
     const now = s.at;
     const step = s.script ? s.script[s.step] : undefined;
     const type = step ? step.type : pickType();
-    const obj = buildEvent(s.key, now, type, step?.set ?? {}, step ? step.located : false);
+    const obj = buildEvent(
+      s.key,
+      now,
+      type,
+      step?.set ?? {},
+      step ? step.located : false,
+      step !== undefined,
+    );
     s.remaining--;
     s.step++;
     if (s.remaining > 0) {

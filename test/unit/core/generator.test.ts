@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CepEngine,
+  compileValidator,
+  Deduplicator,
+  type GeneratedRecord,
+  generateEvents,
+  loadDomain,
+  type Row,
+} from '../../../functions/core/index.ts';
+
+const payments = loadDomain('payments');
+const take = (n: number, opts: Parameters<typeof generateEvents>[2]) => [
+  ...generateEvents(payments, n, opts),
+];
+
+describe('synthetic generator', () => {
+  it('is deterministic for a seed', () => {
+    expect(take(300, { seed: 42 })).toEqual(take(300, { seed: 42 }));
+    expect(take(50, { seed: 1 })).not.toEqual(take(50, { seed: 2 }));
+  });
+
+  it('produces exactly the requested number of records', () => {
+    expect(take(1_234, { seed: 3, poisonRate: 0.1, duplicateRate: 0.1 })).toHaveLength(1_234);
+  });
+
+  it('produces only valid events without poison', () => {
+    // Prepare
+    const validate = compileValidator(payments);
+    // Act
+    const invalid = take(5_000, { seed: 5 }).filter(
+      (r, i) => !validate({ topic: 't', partition: 0, offset: i, key: r.key, value: r.value }).ok,
+    );
+    // Assess
+    expect(invalid).toEqual([]);
+  });
+
+  it('labels every poison record with the reason the validator gives', () => {
+    // Prepare
+    const validate = compileValidator(payments);
+    const records = take(5_000, { seed: 6, poisonRate: 0.05 });
+    // Act
+    const mismatches = records.flatMap((r, i) => {
+      const result = validate({ topic: 't', partition: 0, offset: i, key: r.key, value: r.value });
+      const expected = r.label?.kind === 'poison' ? r.label.code : 'ok';
+      const actual = result.ok ? 'ok' : result.reason.code;
+      return expected === actual ? [] : [{ expected, actual }];
+    });
+    // Assess
+    expect(records.filter((r) => r.label?.kind === 'poison').length).toBeGreaterThan(150);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('labels duplicates, which de-duplication then catches exactly', () => {
+    // Prepare
+    const dedup = new Deduplicator(payments);
+    const records = take(5_000, { seed: 7, duplicateRate: 0.05 });
+    // Act
+    const caught = records.filter((r) => {
+      const o = JSON.parse(r.value) as { event_id: string; ts: string | number };
+      return dedup.isDuplicate(o.event_id, typeof o.ts === 'number' ? o.ts : Date.parse(o.ts));
+    });
+    // Assess
+    expect(caught.length).toBeGreaterThan(150);
+    expect(caught.every((r) => r.label?.kind === 'duplicate')).toBe(true);
+    expect(caught.length).toBe(records.filter((r) => r.label?.kind === 'duplicate').length);
+  });
+
+  it('skews traffic towards a few users and merchants (Zipf)', () => {
+    // Act
+    const records = take(20_000, { seed: 8 });
+    const share = (values: readonly string[], top: number) => {
+      const counts = new Map<string, number>();
+      for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const sorted = [...counts.values()].sort((a, b) => b - a);
+      return sorted.slice(0, Math.ceil(sorted.length * top)).reduce((a, b) => a + b, 0) / values.length;
+    };
+    const merchants = records
+      .map((r) => (JSON.parse(r.value) as { merchant_id?: string }).merchant_id)
+      .filter((m) => m !== undefined);
+    // Assess: users rest between sessions, which caps the skew in a short run; merchants are pure Zipf.
+    expect(
+      share(
+        records.map((r) => r.key),
+        0.1,
+      ),
+    ).toBeGreaterThan(0.15);
+    expect(share(merchants, 0.02)).toBeGreaterThan(0.25);
+  });
+
+  it('uses several currencies and locations', () => {
+    // Act
+    const events = take(5_000, { seed: 9 }).map((r) => JSON.parse(r.value) as Record<string, unknown>);
+    // Assess
+    expect(new Set(events.map((e) => e['currency']).filter(Boolean)).size).toBeGreaterThan(5);
+    expect(events.filter((e) => typeof e['lat'] === 'number').length).toBeGreaterThan(1_000);
+  });
+
+  it('injects labelled anomalies that trigger their pattern on a labelled record of the scenario', () => {
+    // Prepare
+    const validate = compileValidator(payments);
+    const cep = new CepEngine(payments);
+    const records: GeneratedRecord[] = take(60_000, {
+      seed: 11,
+      anomalies: {
+        velocity_spike: 0.01,
+        amount_anomaly: 0.01,
+        impossible_travel: 0.01,
+        rapid_fire_burst: 0.01,
+        merchant_diversity: 0.01,
+      },
+    });
+    // Act
+    const alertsByEvent = new Map<string, Row[]>();
+    const scenarios = new Map<
+      number,
+      { pattern: string; ids: string[]; triggerIndex: number; armed: boolean }
+    >();
+    const bits: Record<string, number> = { velocity_spike: 1, rapid_fire_burst: 2, merchant_diversity: 4 };
+    records.forEach((r, i) => {
+      const result = validate({ topic: 't', partition: 0, offset: i, key: r.key, value: r.value });
+      if (!result.ok) throw new Error(result.reason.message);
+      // A crossing pattern whose condition already holds when the scenario starts cannot fire again.
+      const fired = cep.keyState(result.event.key)?.fired ?? 0;
+      alertsByEvent.set(result.event.id, cep.process(result.event));
+      if (r.label?.kind === 'anomaly') {
+        const s = scenarios.get(r.label.scenario) ?? {
+          pattern: r.label.pattern,
+          ids: [],
+          triggerIndex: -1,
+          armed: (fired & (bits[r.label.pattern] ?? 0)) === 0,
+        };
+        s.ids.push(result.event.id);
+        if (r.label.trigger) s.triggerIndex = s.ids.length - 1;
+        scenarios.set(r.label.scenario, s);
+      }
+    });
+    // Assess: every complete scenario's pattern fires on one of its records, at the latest on the trigger.
+    const complete = [...scenarios.values()].filter((s) => s.triggerIndex >= 0 && s.armed);
+    const missed = complete.filter(
+      (s) =>
+        !s.ids
+          .slice(0, s.triggerIndex + 1)
+          .some((id) => (alertsByEvent.get(id) ?? []).some((a) => a['pattern'] === s.pattern)),
+    );
+    expect(new Set(complete.map((s) => s.pattern)).size).toBe(5);
+    expect(missed.map((s) => s.pattern)).toEqual([]);
+  });
+
+  it('generates valid events for the iot domain too', () => {
+    // Prepare
+    const iot = loadDomain('iot');
+    const validate = compileValidator(iot);
+    // Act
+    const results = [...generateEvents(iot, 3_000, { seed: 4, anomalies: true })].map((r, i) =>
+      validate({ topic: 't', partition: 0, offset: i, key: r.key, value: r.value }),
+    );
+    // Assess
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+  });
+});
