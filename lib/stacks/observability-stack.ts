@@ -118,12 +118,10 @@ export class ObservabilityStack extends Stack {
       }),
     );
 
-    const dlqDepth = (q: sqs.IQueue, label: string) =>
-      q.metricApproximateNumberOfMessagesVisible({
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: PERIOD,
-        label,
-      });
+    // Alarm metrics carry no label: a label turns an alarm into the metric-math form (`Metrics`),
+    // which the local emulator does not accept; the dashboard adds labels.
+    const dlqDepth = (q: sqs.IQueue) =>
+      q.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Kafka OffsetLag per event source mapping',
@@ -133,8 +131,8 @@ export class ObservabilityStack extends Stack {
       new cloudwatch.GraphWidget({
         title: 'Dead-letter depth',
         left: [
-          dlqDepth(props.poisonQueue, 'poison records'),
-          ...consumers.map(([name, c]) => dlqDepth(c.onFailureQueue, `${name} on-failure`)),
+          dlqDepth(props.poisonQueue).with({ label: 'poison records' }),
+          ...consumers.map(([name, c]) => dlqDepth(c.onFailureQueue).with({ label: `${name} on-failure` })),
         ],
         width: 12,
       }),
@@ -193,14 +191,14 @@ export class ObservabilityStack extends Stack {
       );
       alarm(
         `${name}-OnFailureDepth`,
-        dlqDepth(c.onFailureQueue, `${name} on-failure`),
+        dlqDepth(c.onFailureQueue),
         obs.deadLetterDepthAlarmThreshold,
         `${name}: batches reached the on-failure queue; redrive them with \`tidewater redrive\`.`,
       );
     }
     alarm(
       'PoisonDepth',
-      dlqDepth(props.poisonQueue, 'poison records'),
+      dlqDepth(props.poisonQueue),
       obs.deadLetterDepthAlarmThreshold,
       'Poison records are waiting in the dead-letter queue.',
     );

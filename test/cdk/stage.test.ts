@@ -464,3 +464,15 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/State\/Unencrypted\/Resource[\s\S]*AwsSolutions-S1'/);
   });
 });
+
+describe('alarms in the simple metric form', () => {
+  it('uses MetricName/Namespace, not metric math, so the local emulator accepts them', () => {
+    // Assess
+    for (const env of [dev, local]) {
+      for (const a of Object.values(resourcesOf(env.template('Observability'), 'AWS::CloudWatch::Alarm'))) {
+        expect(a.Properties?.['Metrics']).toBeUndefined();
+        expect(a.Properties?.['MetricName']).toEqual(expect.any(String));
+      }
+    }
+  });
+});
