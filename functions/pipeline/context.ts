@@ -1,0 +1,35 @@
+import type { ParquetEncodeOptions } from '../adapters/parquet/index.ts';
+import type { Domain } from '../core/index.ts';
+import type { AlertSink } from '../ports/alert-sink.ts';
+import type { DeadLetterSink } from '../ports/dead-letter-sink.ts';
+import type { Metrics } from '../ports/metrics.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { StateStore } from '../ports/state-store.ts';
+
+/**
+ * What a stage needs from the outside world: the domain, and the ports it writes through. Build
+ * it once per process (a Lambda module scope, or one embedded run) and pass it to every stage.
+ */
+export interface StageContext {
+  readonly domain: Domain;
+  /** The lakehouse root: keys `bronze/...`, `silver/...`, `gold/...`, `ops/...`. */
+  readonly objects: ObjectStore;
+  readonly state: StateStore;
+  readonly metrics: Metrics;
+  /** Needed by the enrich stage. */
+  readonly deadLetters?: DeadLetterSink;
+  /** Used by the cep stage when given (besides `gold/alerts`). */
+  readonly alerts?: AlertSink;
+  /** Wall clock for bronze `ingest_ts`. @default Date.now */
+  readonly clock?: () => number;
+  /** Parquet options of every file written. @default zstd, one row group per file */
+  readonly parquet?: ParquetEncodeOptions;
+}
+
+/** Consumer names: the `consumer` of each stage's state key, and the Lambda functions on AWS. */
+export const CONSUMERS = {
+  ingest: 'ingest',
+  enrich: 'enrich',
+  windows: 'windows',
+  cep: 'cep',
+} as const;

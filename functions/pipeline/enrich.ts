@@ -1,0 +1,158 @@
+import type { SourceRange } from '../adapters/parquet/partition.ts';
+import {
+  compileValidator,
+  type DeadLetter,
+  Deduplicator,
+  type DedupState,
+  layerSchemas,
+  type Row,
+  type SilverEvent,
+  type TableSchema,
+  toDeadLetter,
+  type Validator,
+} from '../core/index.ts';
+import type { SourceBatch } from '../ports/event-source.ts';
+import { CONSUMERS, type StageContext } from './context.ts';
+import { Fence } from './fence.ts';
+import { emptyWritten, type Written, writeRows } from './write.ts';
+
+/**
+ * Stage `enrich` (raw topic -> `silver/events` + dead letters + the events to forward to windows
+ * and CEP). Per record: validate and enrich (core), poison to the dead-letter sink with its reason,
+ * coordinates and raw bytes, duplicates (by event_id) counted and dropped, the rest written to
+ * silver and returned in `forward`. State: the de-duplication set, per (enrich, topic, partition).
+ *
+ * Usage, per batch on AWS or for a whole run embedded:
+ * ```ts
+ * const stage = await EnrichStage.open(ctx, { topic, partition });
+ * const r = await stage.apply(batch);   // writes silver + dead letters of the batch
+ * await stage.commit();                  // saves the dedup state, fenced (SPEC §5)
+ * ```
+ */
+
+export interface EnrichResult {
+  /** The offsets processed (a redelivered head is skipped); undefined when all were applied before. */
+  readonly range: SourceRange | undefined;
+  /** Records processed (new ones only). */
+  readonly records: number;
+  readonly silverRows: number;
+  readonly deadLettered: number;
+  readonly duplicates: number;
+  /** Poison records by reason code. */
+  readonly poisonByCode: Readonly<Record<string, number>>;
+  /** Valid, first-seen events, in arrival order: the input of `windows` and `cep`. */
+  readonly forward: readonly SilverEvent[];
+  /** Largest Kafka timestamp of the records processed (-Infinity when none). */
+  readonly maxKafkaTs: number;
+  readonly written: Written;
+}
+
+export class EnrichStage {
+  private readonly ctx: StageContext;
+  private readonly fence: Fence<DedupState>;
+  private readonly validate: Validator;
+  private readonly dedup: Deduplicator;
+  private readonly silver: TableSchema;
+
+  private constructor(ctx: StageContext, fence: Fence<DedupState>, state: DedupState | undefined) {
+    this.ctx = ctx;
+    this.fence = fence;
+    this.validate = compileValidator(ctx.domain);
+    this.dedup = new Deduplicator(ctx.domain, state);
+    this.silver = layerSchemas(ctx.domain).silver;
+  }
+
+  /** Loads the dedup state of one topic partition. */
+  static async open(
+    ctx: StageContext,
+    at: { readonly topic: string; readonly partition: number },
+  ): Promise<EnrichStage> {
+    if (ctx.deadLetters === undefined) throw new Error('EnrichStage needs a dead-letter sink in its context');
+    const { fence, state } = await Fence.open<DedupState>(ctx.state, { consumer: CONSUMERS.enrich, ...at });
+    return new EnrichStage(ctx, fence, state);
+  }
+
+  /** Last offset applied (committed or not). */
+  get lastApplied(): number | null {
+    return this.fence.lastApplied;
+  }
+
+  /** Validates, de-duplicates and enriches a batch of the stage's partition. */
+  async apply(batch: SourceBatch): Promise<EnrichResult> {
+    const ctx = this.ctx;
+    const written = emptyWritten();
+    const records = this.fence.fresh(batch.records);
+    const first = records[0];
+    const last = records[records.length - 1];
+    const range =
+      first === undefined || last === undefined
+        ? undefined
+        : this.fence.apply({
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: first.offset,
+            lastOffset: last.offset,
+          });
+    if (range === undefined) {
+      return {
+        range,
+        records: 0,
+        silverRows: 0,
+        deadLettered: 0,
+        duplicates: 0,
+        poisonByCode: {},
+        forward: [],
+        maxKafkaTs: Number.NEGATIVE_INFINITY,
+        written,
+      };
+    }
+    const validate = this.validate;
+    const dedup = this.dedup;
+    const rows: Row[] = [];
+    const forward: SilverEvent[] = [];
+    const letters: DeadLetter[] = [];
+    const poisonByCode: Record<string, number> = {};
+    let duplicates = 0;
+    let maxKafkaTs = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (record.kafkaTs > maxKafkaTs) maxKafkaTs = record.kafkaTs;
+      const r = validate(record);
+      if (!r.ok) {
+        letters.push(toDeadLetter(record, r.reason));
+        poisonByCode[r.reason.code] = (poisonByCode[r.reason.code] ?? 0) + 1;
+        continue;
+      }
+      const e = r.event;
+      if (dedup.isDuplicate(e.id, e.ts)) {
+        duplicates++;
+        continue;
+      }
+      rows.push(e.row);
+      forward.push(e);
+    }
+    ctx.metrics.count('RecordsIn', records.length, { layer: 'silver' });
+    // Dead letters first: a poison record must be stored before its batch counts as processed.
+    if (letters.length > 0) await ctx.deadLetters!.send(range, letters);
+    const silverRows = await writeRows(ctx, this.silver, rows, range, written);
+    ctx.metrics.count('RecordsOut', silverRows, { layer: 'silver' });
+    if (letters.length > 0) ctx.metrics.count('DeadLettered', letters.length);
+    if (duplicates > 0) ctx.metrics.count('Duplicates', duplicates);
+    return {
+      range,
+      records: records.length,
+      silverRows,
+      deadLettered: letters.length,
+      duplicates,
+      poisonByCode,
+      forward,
+      maxKafkaTs,
+      written,
+    };
+  }
+
+  /** Saves the dedup state fenced by the last committed offset (StaleFenceError when stale). */
+  async commit(): Promise<void> {
+    await this.fence.commit(() => this.dedup.snapshot());
+  }
+}

@@ -1,0 +1,35 @@
+import { type SourceRange, type WrittenObject, writeTable } from '../adapters/parquet/index.ts';
+import type { Row, TableSchema } from '../core/index.ts';
+import type { StageContext } from './context.ts';
+
+/** What a stage wrote to the lakehouse: the objects, and their rows per table path. */
+export interface Written {
+  readonly objects: WrittenObject[];
+  readonly rows: Record<string, number>;
+}
+
+export function emptyWritten(): Written {
+  return { objects: [], rows: {} };
+}
+
+/**
+ * Writes `rows` of one table as Parquet, one object per Hive partition, named from `source`.
+ * Adds what was written to `into`; returns the number of rows written.
+ */
+export async function writeRows(
+  ctx: StageContext,
+  schema: TableSchema,
+  rows: readonly Row[],
+  source: SourceRange,
+  into: Written,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const objects = await writeTable(ctx.objects, schema, rows, source, ctx.parquet);
+  let n = 0;
+  for (const o of objects) {
+    into.objects.push(o);
+    n += o.rows;
+  }
+  into.rows[schema.path] = (into.rows[schema.path] ?? 0) + n;
+  return n;
+}

@@ -1,0 +1,26 @@
+/**
+ * Counters the stages emit. Names and dimensions follow the metric contract of the observability
+ * stack (`lib/observability/metric-contract.ts`): CloudWatch EMF on AWS, an in-process collector
+ * in embedded mode.
+ */
+
+export type MetricName = 'RecordsIn' | 'RecordsOut' | 'Alerts' | 'LateEvents' | 'DeadLettered' | 'Duplicates';
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+/**
+ * `layer` for RecordsIn/RecordsOut, `pattern` for Alerts, `window` (the domain's window name) for
+ * LateEvents; DeadLettered and Duplicates have none.
+ */
+export interface MetricDimensions {
+  readonly layer?: Layer;
+  readonly pattern?: string;
+  readonly window?: string;
+}
+
+export interface Metrics {
+  /** Adds `value` to a counter. Must not throw or block: metrics never fail a batch. */
+  count(name: MetricName, value: number, dimensions?: MetricDimensions): void;
+}
+
+/** Metrics that go nowhere. */
+export const NO_METRICS: Metrics = { count: () => undefined };
