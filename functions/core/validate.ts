@@ -140,7 +140,11 @@ export type Validator = (record: RawRecord) => ValidationResult;
  * `amount_usd` = amount x rate rounded to the configured decimals (null without an amount),
  * `country` = first bounding box containing (lat, lon), else null.
  */
-export function compileValidator(domain: Domain): Validator {
+export function compileValidator(
+  domain: Domain,
+  /** `fastPath: false` runs only the interpreting checker (tests compare both). @default true */
+  options: { readonly fastPath?: boolean } = {},
+): Validator {
   const types = domain.eventTypes;
   const typeIndex = new Map(types.map((t, i) => [t, i]));
   const typeField = domain.eventTypeField;
@@ -169,6 +173,11 @@ export function compileValidator(domain: Domain): Validator {
   const geo = domain.enrichment.geo;
   const curScale = cur ? 10 ** cur.decimals : 1;
   const rates = cur ? new Map(Object.entries(cur.ratesToUsd)) : null;
+
+  const extraColumns = ['event_date', 'event_hour'];
+  if (cur) extraColumns.push(cur.output);
+  if (geo) extraColumns.push(geo.output);
+  const fast = options.fastPath === false ? () => null : compileFastPath(fields, extraColumns);
 
   return function validateAndEnrich(record: RawRecord): ValidationResult {
     const value = record.value;
@@ -203,115 +212,123 @@ export function compileValidator(domain: Domain): Validator {
       );
     }
 
-    const row: Row = {};
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      const name = f.name;
-      const v = o[name];
-      if (v === undefined || v === null) {
-        if (f.requiredBy[t]) {
-          return fail(
-            'missing_field',
-            `"${name}" is required${f.spec.required ? '' : ` for ${typeValue}`}`,
-            name,
-          );
+    // Fast path for valid events; on any doubt the interpreter below finds the exact reason.
+    let row = fast(o, t);
+    if (row === null) {
+      row = {};
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        const name = f.name;
+        const v = o[name];
+        if (v === undefined || v === null) {
+          if (f.requiredBy[t]) {
+            return fail(
+              'missing_field',
+              `"${name}" is required${f.spec.required ? '' : ` for ${typeValue}`}`,
+              name,
+            );
+          }
+          if (f.pair !== null) {
+            const other = o[f.pair];
+            if (other !== undefined && other !== null)
+              return fail('incomplete_pair', `"${f.pair}" needs "${name}" too`, name);
+          }
+          row[name] = f.defaultValue;
+          continue;
         }
-        if (f.pair !== null) {
-          const other = o[f.pair];
-          if (other !== undefined && other !== null)
-            return fail('incomplete_pair', `"${f.pair}" needs "${name}" too`, name);
-        }
-        row[name] = f.defaultValue;
-        continue;
-      }
-      if (!f.allowedBy[t]) return fail('unexpected_field', `"${name}" must be absent for ${typeValue}`, name);
-      const s = f.spec;
-      switch (f.kind) {
-        case KIND_STRING: {
-          if (typeof v !== 'string')
-            return fail('wrong_type', `"${name}" must be a string, got ${show(v)}`, name);
-          if (s.minLength !== null && v.length < s.minLength) {
-            return fail(
-              'too_short',
-              `"${name}" must have at least ${s.minLength} characters, got ${show(v)}`,
-              name,
-            );
+        if (!f.allowedBy[t])
+          return fail('unexpected_field', `"${name}" must be absent for ${typeValue}`, name);
+        const s = f.spec;
+        switch (f.kind) {
+          case KIND_STRING: {
+            if (typeof v !== 'string')
+              return fail('wrong_type', `"${name}" must be a string, got ${show(v)}`, name);
+            if (s.minLength !== null && v.length < s.minLength) {
+              return fail(
+                'too_short',
+                `"${name}" must have at least ${s.minLength} characters, got ${show(v)}`,
+                name,
+              );
+            }
+            if (s.maxLength !== null && v.length > s.maxLength) {
+              return fail(
+                'too_long',
+                `"${name}" must have at most ${s.maxLength} characters, got ${v.length}`,
+                name,
+              );
+            }
+            if (s.pattern !== null && !s.pattern.test(v)) {
+              return fail(
+                'pattern_mismatch',
+                `"${name}" must match ${s.pattern.source}, got ${show(v)}`,
+                name,
+              );
+            }
+            if (f.enumSet !== null && !f.enumSet.has(v)) {
+              return fail(
+                'not_allowed',
+                `"${name}" must be one of ${[...f.enumSet].join(', ')}, got ${show(v)}`,
+                name,
+              );
+            }
+            row[name] = v;
+            break;
           }
-          if (s.maxLength !== null && v.length > s.maxLength) {
-            return fail(
-              'too_long',
-              `"${name}" must have at most ${s.maxLength} characters, got ${v.length}`,
-              name,
-            );
+          case KIND_NUMBER:
+          case KIND_INTEGER: {
+            if (typeof v !== 'number')
+              return fail('wrong_type', `"${name}" must be a number, got ${show(v)}`, name);
+            if (!Number.isFinite(v)) return fail('not_finite', `"${name}" must be finite, got ${v}`, name);
+            if (f.kind === KIND_INTEGER && !Number.isSafeInteger(v))
+              return fail('not_integer', `"${name}" must be an integer, got ${v}`, name);
+            if ((s.min !== null && v < s.min) || (s.max !== null && v > s.max)) {
+              return fail(
+                'out_of_range',
+                `"${name}" must be within [${s.min ?? '-inf'}, ${s.max ?? 'inf'}], got ${v}`,
+                name,
+              );
+            }
+            row[name] = v;
+            break;
           }
-          if (s.pattern !== null && !s.pattern.test(v)) {
-            return fail('pattern_mismatch', `"${name}" must match ${s.pattern.source}, got ${show(v)}`, name);
+          case KIND_BOOLEAN: {
+            if (typeof v !== 'boolean')
+              return fail('wrong_type', `"${name}" must be a boolean, got ${show(v)}`, name);
+            row[name] = v;
+            break;
           }
-          if (f.enumSet !== null && !f.enumSet.has(v)) {
-            return fail(
-              'not_allowed',
-              `"${name}" must be one of ${[...f.enumSet].join(', ')}, got ${show(v)}`,
-              name,
-            );
+          default: {
+            let ms: number | undefined;
+            if (typeof v === 'number') {
+              ms = Number.isSafeInteger(v) ? v : undefined;
+            } else if (typeof v === 'string') {
+              ms = parseIsoTimestamp(v);
+            } else {
+              return fail(
+                'wrong_type',
+                `"${name}" must be an ISO-8601 string or epoch milliseconds, got ${show(v)}`,
+                name,
+              );
+            }
+            if (ms === undefined) {
+              return fail(
+                'invalid_timestamp',
+                `"${name}" must be ISO-8601 with a zone or integer epoch milliseconds, got ${show(v)}`,
+                name,
+              );
+            }
+            if ((s.min !== null && ms < s.min) || (s.max !== null && ms > s.max)) {
+              return fail(
+                'out_of_range',
+                `"${name}" must be within [${s.min === null ? '-inf' : new Date(s.min).toISOString()}, ${s.max === null ? 'inf' : new Date(s.max).toISOString()}], got ${show(v)}`,
+                name,
+              );
+            }
+            row[name] = ms;
           }
-          row[name] = v;
-          break;
-        }
-        case KIND_NUMBER:
-        case KIND_INTEGER: {
-          if (typeof v !== 'number')
-            return fail('wrong_type', `"${name}" must be a number, got ${show(v)}`, name);
-          if (!Number.isFinite(v)) return fail('not_finite', `"${name}" must be finite, got ${v}`, name);
-          if (f.kind === KIND_INTEGER && !Number.isSafeInteger(v))
-            return fail('not_integer', `"${name}" must be an integer, got ${v}`, name);
-          if ((s.min !== null && v < s.min) || (s.max !== null && v > s.max)) {
-            return fail(
-              'out_of_range',
-              `"${name}" must be within [${s.min ?? '-inf'}, ${s.max ?? 'inf'}], got ${v}`,
-              name,
-            );
-          }
-          row[name] = v;
-          break;
-        }
-        case KIND_BOOLEAN: {
-          if (typeof v !== 'boolean')
-            return fail('wrong_type', `"${name}" must be a boolean, got ${show(v)}`, name);
-          row[name] = v;
-          break;
-        }
-        default: {
-          let ms: number | undefined;
-          if (typeof v === 'number') {
-            ms = Number.isSafeInteger(v) ? v : undefined;
-          } else if (typeof v === 'string') {
-            ms = parseIsoTimestamp(v);
-          } else {
-            return fail(
-              'wrong_type',
-              `"${name}" must be an ISO-8601 string or epoch milliseconds, got ${show(v)}`,
-              name,
-            );
-          }
-          if (ms === undefined) {
-            return fail(
-              'invalid_timestamp',
-              `"${name}" must be ISO-8601 with a zone or integer epoch milliseconds, got ${show(v)}`,
-              name,
-            );
-          }
-          if ((s.min !== null && ms < s.min) || (s.max !== null && ms > s.max)) {
-            return fail(
-              'out_of_range',
-              `"${name}" must be within [${s.min === null ? '-inf' : new Date(s.min).toISOString()}, ${s.max === null ? 'inf' : new Date(s.max).toISOString()}], got ${show(v)}`,
-              name,
-            );
-          }
-          row[name] = ms;
         }
       }
     }
-
     const key = row[keyField] as string;
     if (enforceKey && record.key !== null && record.key !== '' && record.key !== key) {
       return fail(
@@ -364,6 +381,75 @@ export function compileValidator(domain: Domain): Validator {
       },
     };
   };
+}
+
+/**
+ * Generates the straight-line fast path of a validator: constant property names (monomorphic
+ * loads), the silver row built as one object literal (a stable shape, enrichment columns
+ * included), and `null` at the first broken rule, after which the interpreting loop in
+ * {@link compileValidator} runs and names the reason. Field names are validated snake_case
+ * identifiers and constants are passed by reference, so no config text becomes code.
+ */
+function compileFastPath(
+  fields: readonly CompiledField[],
+  extraColumns: readonly string[],
+): (o: Record<string, unknown>, t: number) => Row | null {
+  const c: unknown[] = [];
+  const ref = (x: unknown): string => {
+    c.push(x);
+    return `c[${c.length - 1}]`;
+  };
+  const out: string[] = [];
+  fields.forEach((f, i) => {
+    const v = `v${i}`;
+    const s = f.spec;
+    out.push(`let ${v} = o[${JSON.stringify(f.name)}];`, `if (${v} === undefined || ${v} === null) {`);
+    if (f.requiredBy.some(Boolean)) out.push(`if (${ref(f.requiredBy)}[t]) return null;`);
+    if (f.pair !== null)
+      out.push(`{ const p = o[${JSON.stringify(f.pair)}]; if (p !== undefined && p !== null) return null; }`);
+    out.push(`${v} = ${ref(f.defaultValue)};`, '} else {');
+    if (f.allowedBy.some((a) => !a)) out.push(`if (!${ref(f.allowedBy)}[t]) return null;`);
+    const bounds = () => {
+      if (s.min !== null) out.push(`if (${v} < ${ref(s.min)}) return null;`);
+      if (s.max !== null) out.push(`if (${v} > ${ref(s.max)}) return null;`);
+    };
+    switch (f.kind) {
+      case KIND_STRING:
+        out.push(`if (typeof ${v} !== 'string') return null;`);
+        if (s.minLength !== null) out.push(`if (${v}.length < ${ref(s.minLength)}) return null;`);
+        if (s.maxLength !== null) out.push(`if (${v}.length > ${ref(s.maxLength)}) return null;`);
+        if (s.pattern !== null) out.push(`if (!${ref(s.pattern)}.test(${v})) return null;`);
+        if (f.enumSet !== null) out.push(`if (!${ref(f.enumSet)}.has(${v})) return null;`);
+        break;
+      case KIND_NUMBER:
+      case KIND_INTEGER:
+        out.push(`if (typeof ${v} !== 'number' || ${v} - ${v} !== 0) return null;`);
+        if (f.kind === KIND_INTEGER) out.push(`if (!Number.isSafeInteger(${v})) return null;`);
+        bounds();
+        break;
+      case KIND_BOOLEAN:
+        out.push(`if (typeof ${v} !== 'boolean') return null;`);
+        break;
+      default:
+        out.push(
+          `if (typeof ${v} === 'number') { if (!Number.isSafeInteger(${v})) return null; }`,
+          `else if (typeof ${v} === 'string') { ${v} = ${ref(parseIsoTimestamp)}(${v}); if (${v} === undefined) return null; }`,
+          'else return null;',
+        );
+        bounds();
+    }
+    out.push('}');
+  });
+  const literal = [
+    ...fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`),
+    ...extraColumns.map((col) => `${JSON.stringify(col)}: null`),
+  ];
+  out.push(`return { ${literal.join(', ')} };`);
+  const factory = new Function(
+    'c',
+    `'use strict';\nreturn function fastPath(o, t) {\n${out.join('\n')}\n};`,
+  ) as (constants: unknown[]) => (o: Record<string, unknown>, t: number) => Row | null;
+  return factory(c);
 }
 
 const compiled = new WeakMap<Domain, Validator>();

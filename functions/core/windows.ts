@@ -77,6 +77,11 @@ interface Session {
   start: number;
   last: number;
   agg: Aggregate;
+  readonly group: string;
+  /** Merged into another session or emitted: its heap entry is stale. */
+  dead: boolean;
+  /** End it is scheduled at in the heap (<= its real end, which only grows). */
+  sched: number;
 }
 
 interface SessionDef {
@@ -90,25 +95,25 @@ interface SessionDef {
   /** emitted sessions in emission (= end) order, for pruning */
   closedQueue: Array<[string, number, number]>;
   closedHead: number;
-  /** lazy min-heap of [end, group, start] candidates for emission */
-  readonly heap: Array<[number, string, number]>;
+  /** Lazy min-heap of open sessions by scheduled end; re-scheduled when popped early. */
+  readonly heap: Session[];
 }
 
 type Def = FixedDef | SessionDef;
 
-function heapPush(h: Array<[number, string, number]>, item: [number, string, number]): void {
+function heapPush(h: Session[], item: Session): void {
   h.push(item);
   let i = h.length - 1;
   while (i > 0) {
     const p = (i - 1) >> 1;
-    if (h[p]![0] <= item[0]) break;
+    if (h[p]!.sched <= item.sched) break;
     h[i] = h[p]!;
     i = p;
   }
   h[i] = item;
 }
 
-function heapPop(h: Array<[number, string, number]>): [number, string, number] | undefined {
+function heapPop(h: Session[]): Session | undefined {
   const top = h[0];
   const last = h.pop();
   if (top === undefined || last === undefined || h.length === 0) return top;
@@ -118,8 +123,8 @@ function heapPop(h: Array<[number, string, number]>): [number, string, number] |
     const l = 2 * i + 1;
     if (l >= n) break;
     const r = l + 1;
-    const c = r < n && h[r]![0] < h[l]![0] ? r : l;
-    if (h[c]![0] >= last[0]) break;
+    const c = r < n && h[r]!.sched < h[l]!.sched ? r : l;
+    if (h[c]!.sched >= last.sched) break;
     h[i] = h[c]!;
     i = c;
   }
@@ -315,11 +320,11 @@ export class WindowEngine {
     if (first < 0) {
       const agg = emptyAggregate();
       addToAggregate(agg, measure);
-      const s: Session = { start: ts, last: ts, agg };
+      const s: Session = { start: ts, last: ts, agg, group, dead: false, sched: ts + gap };
       let at = list.length;
       while (at > 0 && list[at - 1]!.start > ts) at--;
       list.splice(at, 0, s);
-      heapPush(def.heap, [ts + gap, group, ts]);
+      heapPush(def.heap, s);
       return;
     }
     // Touching sessions are contiguous in the sorted list: merge them and the event.
@@ -328,12 +333,12 @@ export class WindowEngine {
       const s = list[i]!;
       target.agg = mergeAggregates(target.agg, s.agg);
       if (s.last > target.last) target.last = s.last;
+      s.dead = true;
     }
     if (count > 1) list.splice(first + 1, count - 1);
     addToAggregate(target.agg, measure);
     if (ts < target.start) target.start = ts;
     if (ts > target.last) target.last = ts;
-    heapPush(def.heap, [target.last + gap, group, target.start]);
   }
 
   private fixedRow(def: FixedDef, start: number, group: string, agg: Aggregate): Row {
@@ -372,15 +377,23 @@ export class WindowEngine {
       } else {
         const gap = def.spec.gapMs;
         const emitted: Array<[string, Session]> = [];
-        while (def.heap.length > 0 && def.heap[0]![0] <= limit) {
-          const [end, group, start] = heapPop(def.heap)!;
-          const list = def.open.get(group);
+        while (def.heap.length > 0 && def.heap[0]!.sched <= limit) {
+          const s = heapPop(def.heap)!;
+          if (s.dead) continue;
+          if (s.last + gap > s.sched) {
+            // It grew since it was scheduled: schedule it at its real end.
+            s.sched = s.last + gap;
+            heapPush(def.heap, s);
+            continue;
+          }
+          const list = def.open.get(s.group);
           if (list === undefined) continue;
-          const idx = list.findIndex((s) => s.start === start && s.last + gap === end);
-          if (idx < 0) continue; // stale candidate: the session grew or merged since
-          const [s] = list.splice(idx, 1);
-          if (list.length === 0) def.open.delete(group);
-          emitted.push([group, s!]);
+          const idx = list.indexOf(s);
+          if (idx < 0) continue;
+          list.splice(idx, 1);
+          if (list.length === 0) def.open.delete(s.group);
+          s.dead = true;
+          emitted.push([s.group, s]);
         }
         emitted.sort((a, b) => a[1].last - b[1].last || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
         for (const [group, s] of emitted) {
@@ -489,8 +502,16 @@ export class WindowEngine {
             list = [];
             def.open.set(g, list);
           }
-          list.push({ start, last, agg: [...a] as Aggregate });
-          heapPush(def.heap, [last + def.spec.gapMs, g, start]);
+          const session: Session = {
+            start,
+            last,
+            agg: [...a] as Aggregate,
+            group: g,
+            dead: false,
+            sched: last + def.spec.gapMs,
+          };
+          list.push(session);
+          heapPush(def.heap, session);
         }
         for (const list of def.open.values()) list.sort((x, y) => x.start - y.start);
         for (const [g, start, last] of s.closed) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileValidator,
   decodeKafkaEvent,
+  generateEvents,
   loadDomain,
   type PoisonReason,
   type RawRecord,
@@ -215,5 +216,25 @@ describe('enrichment', () => {
       type: 'transaction',
       offset: 7,
     });
+  });
+});
+
+describe('compiled fast path', () => {
+  it('gives exactly the results of the interpreting checker, poison included', () => {
+    // Prepare
+    const slow = compileValidator(payments, { fastPath: false });
+    const iot = loadDomain('iot');
+    const fastIot = compileValidator(iot);
+    const slowIot = compileValidator(iot, { fastPath: false });
+    // Act + Assess
+    for (const [d, fast, interp] of [
+      [payments, validate, slow],
+      [iot, fastIot, slowIot],
+    ] as const) {
+      [...generateEvents(d, 3_000, { seed: 21, poisonRate: 0.3 })].forEach((r, i) => {
+        const rec = { topic: 't', partition: 0, offset: i, key: r.key, value: r.value };
+        expect(fast(rec)).toEqual(interp(rec));
+      });
+    }
   });
 });
