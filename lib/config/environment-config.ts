@@ -178,6 +178,16 @@ export const environmentConfigSchema = z
         message: `mode "provisioned" needs a kafka.* instance type, got "${cfg.kafka.brokerInstanceType}"; use mode "express" for express.*`,
       });
     }
+    if (
+      (cfg.kafka.mode === 'express' || cfg.kafka.mode === 'serverless') &&
+      cfg.kafka.replicationFactor !== 3
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kafka', 'replicationFactor'],
+        message: `MSK ${cfg.kafka.mode} fixes the replication factor at 3, got ${cfg.kafka.replicationFactor}; set 3 or remove the key`,
+      });
+    }
     for (const [name, consumer] of Object.entries(cfg.consumers)) {
       const merged = { ...cfg.consumers.defaults, ...consumer };
       if (

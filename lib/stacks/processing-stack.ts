@@ -171,7 +171,7 @@ export class ProcessingStack extends Stack {
       }
       this.acknowledgeGrantWildcards(consumer, [
         `${props.lakehouse.bucketArnExportNames[wiring.writes]}/*`,
-        `${props.lakehouse.bucketArnExportNames.gold}/ops/*`,
+        ...(wiring.writes === 'gold' ? [] : [`${props.lakehouse.bucketArnExportNames.gold}/ops/*`]),
       ]);
       consumers[name] = consumer;
     }

@@ -179,6 +179,18 @@ describe('bad configuration', () => {
     );
   });
 
+  it('rejects a replication factor other than 3 on MSK Serverless', () => {
+    // Prepare
+    const doc = variant((d) => {
+      d.kafka = { ...d.kafka, replicationFactor: 2 } as never;
+    });
+
+    // Act & Assess
+    expect(() => parseEnvironmentConfig(doc, 'test')).toThrow(
+      /kafka\.replicationFactor: MSK serverless fixes the replication factor at 3, got 2/,
+    );
+  });
+
   it('rejects a Kafka version without the topic API', () => {
     // Prepare
     const doc = variant((d) => {

@@ -140,7 +140,7 @@ describe('streaming', () => {
   it('runs Express brokers with TLS, IAM auth, KMS at rest and broker logs in prod', () => {
     // Assess
     prod.template('Streaming').hasResourceProperties('AWS::MSK::Cluster', {
-      KafkaVersion: '3.9.x',
+      KafkaVersion: '3.8.x',
       NumberOfBrokerNodes: 3,
       BrokerNodeGroupInfo: Match.objectLike({
         InstanceType: 'express.m7g.large',
