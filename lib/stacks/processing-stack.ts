@@ -69,18 +69,11 @@ export class ProcessingStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const kafka = config.kafka;
-    if (kafka.mode === 'self-managed' && props.msk) {
-      throw new Error('ProcessingStack: kafka.mode "self-managed" takes no msk prop; remove it.');
-    }
-    if (kafka.mode !== 'self-managed' && !props.msk) {
-      throw new Error(
-        `ProcessingStack: kafka.mode "${kafka.mode}" needs the msk prop (cluster ARN, bootstrap, VPC).`,
-      );
-    }
-
     let source: KafkaClusterSource;
     let bootstrapServers: string;
     if (kafka.mode === 'self-managed') {
+      if (props.msk)
+        throw new Error('ProcessingStack: kafka.mode "self-managed" takes no msk prop; remove it.');
       const secret = new secretsmanager.Secret(this, 'LocalKafkaCredentials', {
         description: 'SASL/SCRAM credentials the self-managed Kafka event source requires without a VPC',
         generateSecretString: {
@@ -97,9 +90,13 @@ export class ProcessingStack extends Stack {
       });
       source = { kind: 'self-managed', bootstrapServers: kafka.bootstrapServers, secret };
       bootstrapServers = kafka.bootstrapServers.join(',');
+    } else if (props.msk) {
+      source = { kind: 'msk', clusterArn: props.msk.clusterArn };
+      bootstrapServers = props.msk.bootstrapServers;
     } else {
-      source = { kind: 'msk', clusterArn: props.msk!.clusterArn };
-      bootstrapServers = props.msk!.bootstrapServers;
+      throw new Error(
+        `ProcessingStack: kafka.mode "${kafka.mode}" needs the msk prop (cluster ARN, bootstrap servers, VPC).`,
+      );
     }
 
     const lakehouseKey = kms.Key.fromKeyArn(this, 'LakehouseKey', props.lakehouse.keyArn);

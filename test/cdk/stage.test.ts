@@ -2,12 +2,13 @@
  * The Tidewater stage per environment: each environment is synthesized once for this file, with
  * cdk-nag AwsSolutions attached (synthesis throws on any unacknowledged finding).
  */
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, stageId } from '../../lib/app.ts';
 import { FUNCTION_ENV, METRIC_NAMESPACE } from '../../lib/observability/metric-contract.ts';
+import { ProcessingStack } from '../../lib/stacks/processing-stack.ts';
 import { type SynthesizedEnvironment, synthEnvironment } from './support/synth.ts';
 
 let dev: SynthesizedEnvironment;
@@ -474,5 +475,25 @@ describe('alarms in the simple metric form', () => {
         expect(a.Properties?.['MetricName']).toEqual(expect.any(String));
       }
     }
+  });
+});
+
+describe('processing stack props', () => {
+  it('refuses an MSK environment without the cluster and network', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const unused = {} as never;
+
+    // Act & Assess
+    expect(
+      () =>
+        new ProcessingStack(app, 'Processing', {
+          config: dev.config,
+          lakehouse: unused,
+          stateTable: unused,
+          poisonQueue: unused,
+          onFailureQueues: unused,
+        }),
+    ).toThrow(/kafka.mode "serverless" needs the msk prop/);
   });
 });
