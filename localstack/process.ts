@@ -17,6 +17,11 @@ export interface PidRecord {
   readonly startedAt: string;
   readonly endpoint: string;
   readonly logFile: string;
+  /**
+   * Who asked for it: `cli` (a person's `stack up`, stopped only by `stack down`) or `tests` (the
+   * integration tests' global setup, stopped when the last test run using it ends). @default cli
+   */
+  readonly owner?: 'cli' | 'tests';
 }
 
 export interface RunResult {

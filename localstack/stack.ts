@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.ts';
 import {
@@ -97,6 +97,8 @@ export interface StackOptions {
   readonly log?: (line: string) => void;
   /** Which services to act on. @default both */
   readonly services?: readonly ServiceName[];
+  /** Recorded with what `stackUp` starts; `stackDown` with an owner stops only what that owner started. @default 'cli' for stackUp, anyone's for stackDown */
+  readonly owner?: 'cli' | 'tests';
 }
 
 const ALL: readonly ServiceName[] = ['kafka', 'aws'];
@@ -110,6 +112,7 @@ interface Context {
   readonly endpoints: Endpoints;
   readonly external: { kafka: boolean; aws: boolean };
   readonly services: readonly ServiceName[];
+  readonly owner: 'cli' | 'tests';
 }
 
 function context(options: StackOptions): Context {
@@ -128,6 +131,7 @@ function context(options: StackOptions): Context {
     endpoints: endpoints(env),
     external: externalServices(env),
     services: options.services ?? ALL,
+    owner: options.owner ?? 'cli',
   };
 }
 
@@ -187,10 +191,16 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
   return { endpoints: ctx.endpoints, stateDir: ctx.paths.stateDir, services: { kafka, aws } };
 }
 
-/** One `stack up`/`down` at a time per state dir: an exclusive lock file holding the owner's pid. */
+const heldLocks = new Set<string>();
+
+/**
+ * One `stack up`/`down` at a time per state dir: an exclusive lock file holding the owner's pid.
+ * Re-entrant within a process, so a caller can hold it around several stack calls.
+ */
 async function withLock<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
   await mkdir(ctx.paths.stateDir, { recursive: true });
   const lock = join(ctx.paths.stateDir, 'stack.lock');
+  if (heldLocks.has(lock)) return fn();
   const deadline = Date.now() + healthTimeoutMs(ctx.env) + 15 * 60_000;
   for (;;) {
     try {
@@ -222,11 +232,18 @@ async function withLock<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
       await sleep(250);
     }
   }
+  heldLocks.add(lock);
   try {
     return await fn();
   } finally {
+    heldLocks.delete(lock);
     await rm(lock, { force: true });
   }
+}
+
+/** Runs `fn` holding the state dir's stack lock (which `stackUp` and `stackDown` also take). */
+export function withStackLock<T>(options: StackOptions, fn: () => Promise<T>): Promise<T> {
+  return withLock(context(options), fn);
 }
 
 function portTaken(port: number, service: ServiceName, variable: string): UserError {
@@ -283,6 +300,7 @@ async function startKafka(ctx: Context): Promise<PidRecord> {
     startedAt: new Date().toISOString(),
     endpoint: `${HOST}:${ctx.ports.kafka}`,
     logFile: layout.logFile,
+    owner: ctx.owner,
   };
   await writePidRecord(layout.pidFile, record);
   return record;
@@ -305,6 +323,7 @@ async function startEmulator(ctx: Context): Promise<PidRecord> {
     startedAt: new Date().toISOString(),
     endpoint: `http://${HOST}:${ctx.ports.aws}`,
     logFile: layout.logFile,
+    owner: ctx.owner,
   };
   await writePidRecord(layout.pidFile, record);
   return record;
@@ -337,6 +356,10 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
       const record = await liveRecord(ctx, service);
       if (record) {
         ctx.log(`${label(service)}: already running (pid ${record.pid})`);
+        if (ctx.owner === 'cli' && record.owner === 'tests') {
+          // A person asked for it: test runs must no longer stop it when they end.
+          await writePidRecord(pidFile(ctx, service), { ...record, owner: 'cli' });
+        }
         continue;
       }
       toStart.push(service);
@@ -418,9 +441,87 @@ export async function stackDown(options: StackOptions = {}): Promise<StackDownRe
         );
         continue;
       }
+      if (options.owner !== undefined && (record.owner ?? 'cli') !== options.owner) {
+        ctx.log(
+          `${label(service)}: left running (started by ${record.owner === 'tests' ? 'a test run' : "'stack up'"})`,
+        );
+        continue;
+      }
       await stopRecord(ctx, service, record);
       stopped.push(service);
     }
     return { stopped };
+  });
+}
+
+export interface TestLease {
+  /** Services this test run had to start (the others were already answering). */
+  readonly started: ServiceName[];
+  readonly status: StackStatus;
+  /** Ends this run's use; stops what test runs started once no other test run still uses it. */
+  release(): Promise<void>;
+}
+
+async function liveLeases(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+      live.push(pid);
+    } catch {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+  return live;
+}
+
+/**
+ * The integration tests' use of the local stack, safe when several test runs share a machine (and a
+ * state dir): starts only the services nothing answers for, recording them as started by `tests`,
+ * and takes a lease (a file named by this process's pid). `release()` drops the lease and, if no
+ * other live test run holds one, stops what test runs started. A stack a person started with
+ * `stack up`, or one that `KAFKA_BROKERS` / `AWS_ENDPOINT_URL` points at, is used and left alone.
+ */
+export async function acquireStackForTests(options: StackOptions = {}): Promise<TestLease> {
+  const ctx = context(options);
+  const leases = join(ctx.paths.stateDir, 'leases');
+  const lease = join(leases, String(process.pid));
+  return withLock(ctx, async () => {
+    const before = await stackStatus(options);
+    const missing: ServiceName[] = [];
+    for (const service of ctx.services) {
+      const s = before.services[service];
+      if (s.reachable) {
+        ctx.log(`${s.label}: using what answers at ${s.endpoint}`);
+        continue;
+      }
+      if (ctx.external[service]) {
+        const variable = service === 'kafka' ? 'KAFKA_BROKERS' : 'AWS_ENDPOINT_URL';
+        throw new UserError(
+          `${variable}=${s.endpoint} is set but nothing answers there: start it, or unset ${variable}`,
+        );
+      }
+      missing.push(service);
+    }
+    const status = missing.length ? await stackUp({ ...options, services: missing, owner: 'tests' }) : before;
+    await mkdir(leases, { recursive: true });
+    await writeFile(lease, `${new Date().toISOString()}\n`);
+    return {
+      started: missing,
+      status,
+      release: () =>
+        withLock(ctx, async () => {
+          await rm(lease, { force: true });
+          const others = await liveLeases(leases);
+          if (others.length > 0) {
+            ctx.log(`still used by test run(s) ${others.join(', ')}: left running`);
+            return;
+          }
+          await stackDown({ ...options, owner: 'tests' });
+        }),
+    };
   });
 }

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canBind, freePort } from '../../localstack/ports.ts';
 import { readPidRecord } from '../../localstack/process.ts';
+import { acquireStackForTests } from '../../localstack/stack.ts';
 
 /**
  * `tidewater stack` as a user runs it: the real CLI in a child process, on its own free ports and
@@ -182,6 +183,55 @@ describe('tidewater stack', () => {
     expect(up.stderr).toContain('KAFKA_BROKERS is set: not starting Apache Kafka');
     expect(up.stderr).toContain('AWS_ENDPOINT_URL is set: not starting AWS emulator');
     expect(up.stdout).toContain('nothing to start');
+    expect(await processesMentioning(box.stateDir)).toEqual([]);
+  });
+
+  it("leaves a stack started with 'stack up' running after a test run that used it", async () => {
+    // Prepare
+    const box = await sandbox();
+    cleanups.push(
+      () => cli(['stack', 'down'], box.env),
+      () => rm(box.stateDir, { recursive: true, force: true }),
+    );
+    const up = await cli(['stack', 'up'], box.env);
+    expect(up.code, up.stderr).toBe(0);
+    const running = await processesMentioning(box.stateDir);
+
+    // Act
+    const lease = await acquireStackForTests({ env: box.env });
+    await lease.release();
+
+    // Assess
+    expect(lease.started).toEqual([]);
+    expect(running.length).toBeGreaterThanOrEqual(2);
+    expect(await processesMentioning(box.stateDir)).toEqual(expect.arrayContaining(running));
+  });
+
+  it('stops what test runs started only when the last test run using it releases it', async () => {
+    // Prepare: another test run on the machine, stood in for by a live process holding a lease
+    const box = await sandbox();
+    const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+    cleanups.push(
+      async () => other.kill('SIGKILL'),
+      () => cli(['stack', 'down'], box.env),
+      () => rm(box.stateDir, { recursive: true, force: true }),
+    );
+    const first = await acquireStackForTests({ env: box.env });
+    await mkdir(join(box.stateDir, 'leases'), { recursive: true });
+    await writeFile(join(box.stateDir, 'leases', String(other.pid)), 'other test run\n');
+
+    // Act
+    await first.release();
+    const whileOtherRuns = await processesMentioning(box.stateDir);
+    other.kill('SIGKILL');
+    await new Promise((ok) => other.once('exit', ok));
+    const last = await acquireStackForTests({ env: box.env });
+    await last.release();
+
+    // Assess
+    expect(first.started).toEqual(['kafka', 'aws']);
+    expect(whileOtherRuns.length).toBeGreaterThanOrEqual(2);
+    expect(last.started).toEqual([]);
     expect(await processesMentioning(box.stateDir)).toEqual([]);
   });
 });
