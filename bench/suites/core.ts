@@ -40,7 +40,12 @@ function toLambdaEvents(records: readonly GeneratedRecord[], topic: string): Lam
     const byPartition: Record<string, LambdaKafkaRecord[]> = {};
     for (const r of records.slice(from, from + BATCH)) {
       const p = partitionOf(r.key);
-      const list = (byPartition[`${topic}-${p}`] ??= []);
+      const pk = `${topic}-${p}`;
+      let list = byPartition[pk];
+      if (list === undefined) {
+        list = [];
+        byPartition[pk] = list;
+      }
       list.push({
         topic,
         partition: p,
