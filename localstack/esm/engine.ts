@@ -214,8 +214,16 @@ export class MappingEngine {
       if (this.config.bisectOnError && segment.records.length > 1) {
         const half = Math.ceil(segment.records.length / 2);
         const ordered = orderForSplit(segment.records);
-        const first: Segment = { records: ordered.slice(0, half), failedAttempts: segment.failedAttempts, delivered: true };
-        const second: Segment = { records: ordered.slice(half), failedAttempts: segment.failedAttempts, delivered: true };
+        const first: Segment = {
+          records: ordered.slice(0, half),
+          failedAttempts: segment.failedAttempts,
+          delivered: true,
+        };
+        const second: Segment = {
+          records: ordered.slice(half),
+          failedAttempts: segment.failedAttempts,
+          delivered: true,
+        };
         batch.segments.splice(0, 1, first, second);
       } else {
         this.failed(segment, 'Unhandled');
@@ -303,7 +311,12 @@ export class MappingEngine {
       q.shift();
       const entry = partitions.get(k);
       if (entry) entry.maxOffset = Math.max(entry.maxOffset, p.record.offset);
-      else partitions.set(k, { topic: p.record.topic, partition: p.record.partition, maxOffset: p.record.offset });
+      else
+        partitions.set(k, {
+          topic: p.record.topic,
+          partition: p.record.partition,
+          maxOffset: p.record.offset,
+        });
       this.held.add(k);
     }
     return {
@@ -324,7 +337,13 @@ export class MappingEngine {
         continue;
       }
       if (segment.exhausted) {
-        return this.toOnFailure(batch, segment, segment.records, segment.exhausted.condition, segment.exhausted.functionError);
+        return this.toOnFailure(
+          batch,
+          segment,
+          segment.records,
+          segment.exhausted.condition,
+          segment.exhausted.functionError,
+        );
       }
       const maxAge = this.config.maxRecordAgeMs;
       if (maxAge !== undefined) {
@@ -347,7 +366,14 @@ export class MappingEngine {
       batch.inFlight = { actionId, kind: 'invoke', records };
       const retry = segment.delivered;
       segment.delivered = true;
-      return { kind: 'invoke', actionId, requestId: batch.lastRequestId, records, invokeCount: batch.invokeCount, retry };
+      return {
+        kind: 'invoke',
+        actionId,
+        requestId: batch.lastRequestId,
+        records,
+        invokeCount: batch.invokeCount,
+        retry,
+      };
     }
   }
 
@@ -425,6 +451,12 @@ export class MappingEngine {
 /** Records in event order (topic, partition, offset), so a split keeps each partition's prefix in the first half. */
 function orderForSplit(records: readonly PolledRecord[]): PolledRecord[] {
   return [...records].sort((a, b) =>
-    a.topic === b.topic ? (a.partition === b.partition ? a.offset - b.offset : a.partition - b.partition) : a.topic < b.topic ? -1 : 1,
+    a.topic === b.topic
+      ? a.partition === b.partition
+        ? a.offset - b.offset
+        : a.partition - b.partition
+      : a.topic < b.topic
+        ? -1
+        : 1,
   );
 }

@@ -52,7 +52,13 @@ export function toLambdaRecord(r: PolledRecord): LambdaKafkaRecord {
 export function buildEvent(bootstrapServers: string, records: readonly PolledRecord[]): LambdaKafkaEvent {
   const groups: Record<string, LambdaKafkaRecord[]> = {};
   const sorted = [...records].sort((a, b) =>
-    a.topic === b.topic ? (a.partition === b.partition ? a.offset - b.offset : a.partition - b.partition) : a.topic < b.topic ? -1 : 1,
+    a.topic === b.topic
+      ? a.partition === b.partition
+        ? a.offset - b.offset
+        : a.partition - b.partition
+      : a.topic < b.topic
+        ? -1
+        : 1,
   );
   for (const r of sorted) {
     const k = partitionKey(r.topic, r.partition);
@@ -176,7 +182,10 @@ export function interpretResponse(
   return { kind: 'partial', failedFrom };
 }
 
-export type OnFailureCondition = 'RetryAttemptsExhausted' | 'MaximumPayloadSizeExceeded' | 'RecordAgeExceeded';
+export type OnFailureCondition =
+  | 'RetryAttemptsExhausted'
+  | 'MaximumPayloadSizeExceeded'
+  | 'RecordAgeExceeded';
 
 export interface OnFailureInput {
   readonly requestId: string;

@@ -8,7 +8,23 @@
  * console.log(running.stats());
  * await running.stop();
  * ```
+ *
+ * Each mapping of the synthesized `local` template (`cdk.out`) gets a consumer group on the broker
+ * (its `ConsumerGroupId`), and its function's bundled handler runs in a worker thread of this
+ * process with the function's environment resolved against the stacks deployed on the emulator
+ * (see `deployLocal()`), unless a handler override is given.
  */
+import { join } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig, endpoints, externalServices } from '../endpoints.ts';
+import { type DeployedState, deployLocal, describeDeployed, REPO_ROOT, resolveValue } from './deploy.ts';
+import { type FunctionIdentity, type Invoker, inProcessInvoker, workerInvoker } from './invoker.ts';
+import { MappingRunner, type RunnerSettings } from './runner.ts';
+import { type MappingDefinition, readMappings } from './template.ts';
+import type { MappingStats, RunningMappings, StartEventSourceMappingsOptions } from './types.ts';
+
+export { deployLocal } from './deploy.ts';
+export { readMappings } from './template.ts';
 export type {
   KafkaBatchItemFailures,
   LocalKafkaHandler,
@@ -19,12 +35,146 @@ export type {
   StartEventSourceMappingsOptions,
 } from './types.ts';
 
-import type { RunningMappings, StartEventSourceMappingsOptions } from './types.ts';
+const ACCOUNT = '000000000000';
+
+function resolveDefinition(
+  def: MappingDefinition,
+  state: DeployedState | undefined,
+  envOverrides: Readonly<Record<string, string>>,
+  region: string,
+): { env: Record<string, string>; functionName: string; onFailure: string | null } {
+  const env: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const [name, value] of Object.entries(def.environment)) {
+    if (name in envOverrides) continue;
+    if (typeof value === 'string') env[name] = value;
+    else if (state) env[name] = resolveValue(value, def.stackName, state);
+    else unresolved.push(name);
+  }
+  Object.assign(env, envOverrides);
+  if (unresolved.length > 0 && state === undefined) {
+    // Without the deployed state, values that are CloudFormation references are left out.
+    env['TIDEWATER_ESM_UNRESOLVED_ENV'] = unresolved.join(',');
+  }
+  const functionName = state
+    ? resolveValue({ Ref: def.functionLogicalId }, def.stackName, state)
+    : `${def.stackName}-${def.functionLogicalId}`;
+  let onFailure: string | null = null;
+  if (def.onFailureDestination !== undefined) {
+    onFailure =
+      typeof def.onFailureDestination === 'string'
+        ? def.onFailureDestination
+        : state
+          ? resolveValue(def.onFailureDestination, def.stackName, state)
+          : null;
+  }
+  void region;
+  return { env, functionName, onFailure };
+}
 
 /** Reads the mappings from the synthesized `local` template and starts polling the broker. */
 export async function startEventSourceMappings(
   options: StartEventSourceMappingsOptions = {},
 ): Promise<RunningMappings> {
-  void options;
-  throw new Error('startEventSourceMappings: not implemented yet (localstack/esm is in progress)');
+  const stage = options.stage ?? 'local';
+  const cdkOut = options.cdkOut ?? join(REPO_ROOT, 'cdk.out');
+  const e = endpoints(
+    options.awsEndpoint ? { ...process.env, AWS_ENDPOINT_URL: options.awsEndpoint } : process.env,
+  );
+  const log = (line: string) => process.stderr.write(`[esm] ${line}\n`);
+  const resolveEnv = options.resolveEnv ?? true;
+  if (resolveEnv) await deployLocal({ cdkOut, stage, endpoints: e });
+  const only = options.only ? new Set(options.only) : undefined;
+  const defs = readMappings(cdkOut, stage).filter((d) => !only || only.has(d.functionId));
+  if (only) {
+    const missing = [...only].filter((id) => !defs.some((d) => d.functionId === id));
+    if (missing.length > 0) {
+      throw new Error(
+        `startEventSourceMappings: no Kafka mapping for ${missing.join(', ')} in the ${stage} template`,
+      );
+    }
+  }
+  const state = resolveEnv
+    ? await describeDeployed(
+        defs.map((d) => d.stackName),
+        e,
+      )
+    : undefined;
+  const sqs = new SQSClient(awsClientConfig(e));
+  const runners: MappingRunner[] = [];
+  try {
+    for (const def of defs) {
+      const o = options.mappingOverrides?.[def.functionId] ?? {};
+      const envOverrides = { ...options.envOverrides?.['*'], ...options.envOverrides?.[def.functionId] };
+      const r = resolveDefinition(def, state, envOverrides, e.region);
+      const identity: FunctionIdentity = {
+        functionName: r.functionName,
+        functionArn: `arn:aws:lambda:${e.region}:${ACCOUNT}:function:${r.functionName}`,
+        memorySizeMiB: def.memorySizeMiB,
+        timeoutSeconds: o.timeoutSeconds ?? def.timeoutSeconds,
+      };
+      const override = options.handlerOverrides?.[def.functionId];
+      const invoker: Invoker = override
+        ? inProcessInvoker(identity, override)
+        : workerInvoker(identity, def.handlerFile, def.handlerExport, r.env);
+      const brokers =
+        options.kafkaBrokers ??
+        (externalServices().kafka || def.bootstrapServers.length === 0
+          ? e.kafkaBrokers
+          : def.bootstrapServers);
+      const settings: RunnerSettings = {
+        functionId: def.functionId,
+        functionArn: identity.functionArn,
+        topics: o.topics ?? def.topics,
+        brokers,
+        consumerGroupId: o.consumerGroupId ?? def.consumerGroupId,
+        batchSize: o.batchSize ?? def.batchSize,
+        batchingWindowMs: (o.maximumBatchingWindowInSeconds ?? def.maximumBatchingWindowInSeconds) * 1000,
+        startingPosition: o.startingPosition ?? def.startingPosition,
+        maximumRetryAttempts: o.maximumRetryAttempts ?? def.maximumRetryAttempts,
+        maximumRecordAgeInSeconds: o.maximumRecordAgeInSeconds ?? def.maximumRecordAgeInSeconds,
+        bisectBatchOnFunctionError: o.bisectBatchOnFunctionError ?? def.bisectBatchOnFunctionError,
+        reportBatchItemFailures: o.reportBatchItemFailures ?? def.reportBatchItemFailures,
+        onFailureDestination: o.onFailureDestination === undefined ? r.onFailure : o.onFailureDestination,
+        pollers: o.pollers ?? def.maximumPollers,
+      };
+      const runner = new MappingRunner(settings, invoker, sqs, options.verbose ? log : () => undefined);
+      runners.push(runner);
+      await runner.start();
+    }
+  } catch (error) {
+    await Promise.allSettled(runners.map((r) => r.stop()));
+    sqs.destroy();
+    throw error;
+  }
+
+  let stopped = false;
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(runners.map((r) => r.stop()));
+      sqs.destroy();
+    },
+    async waitUntilIdle(opts = {}) {
+      const timeoutMs = opts.timeoutMs ?? 60_000;
+      const deadline = Date.now() + timeoutMs;
+      let streak = 0;
+      for (;;) {
+        const caughtUp = await Promise.all(runners.map((r) => r.isCaughtUp()));
+        // Two consecutive checks, so a record fetched between the watermark read and the check counts.
+        streak = caughtUp.every(Boolean) ? streak + 1 : 0;
+        if (streak >= 2) return;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `waitUntilIdle: not idle after ${timeoutMs} ms: ${JSON.stringify(runners.map((r) => r.stats()))}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    stats(): MappingStats[] {
+      return runners.map((r) => r.stats());
+    },
+  };
 }

@@ -126,12 +126,16 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
       const functionLogicalId = str(fnRef?.['Ref'] ?? p['FunctionName'], `${mappingLogicalId}.FunctionName`);
       const fn = resources[functionLogicalId];
       if (!fn || fn.Type !== 'AWS::Lambda::Function') {
-        throw new Error(`${stackName}/${mappingLogicalId}: function ${functionLogicalId} is not in the same stack`);
+        throw new Error(
+          `${stackName}/${mappingLogicalId}: function ${functionLogicalId} is not in the same stack`,
+        );
       }
       const fp = fn.Properties ?? {};
       const assetPath = fn.Metadata?.['aws:asset:path'];
       if (typeof assetPath !== 'string') {
-        throw new Error(`${stackName}/${functionLogicalId}: no aws:asset:path metadata (inline code is not supported)`);
+        throw new Error(
+          `${stackName}/${functionLogicalId}: no aws:asset:path metadata (inline code is not supported)`,
+        );
       }
       const handler = str(fp['Handler'], `${functionLogicalId}.Handler`);
       const dot = handler.lastIndexOf('.');
@@ -140,7 +144,8 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
       const handlerFile = ['.mjs', '.js', '.cjs']
         .map((ext) => join(assetDir, `${moduleName}${ext}`))
         .find((f) => existsSync(f));
-      if (!handlerFile) throw new Error(`${stackName}/${functionLogicalId}: no ${moduleName}.mjs/.js in ${assetDir}`);
+      if (!handlerFile)
+        throw new Error(`${stackName}/${functionLogicalId}: no ${moduleName}.mjs/.js in ${assetDir}`);
       const servers = obj(obj(selfManaged?.['Endpoints']) ?? undefined)?.['KafkaBootstrapServers'];
       const kafkaConfig =
         obj(p['SelfManagedKafkaEventSourceConfig']) ?? obj(p['AmazonManagedKafkaEventSourceConfig']) ?? {};
@@ -158,7 +163,9 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
         stackName,
         functionLogicalId,
         mappingLogicalId,
-        topics: (Array.isArray(p['Topics']) ? p['Topics'] : []).map((t) => str(t, `${mappingLogicalId}.Topics`)),
+        topics: (Array.isArray(p['Topics']) ? p['Topics'] : []).map((t) =>
+          str(t, `${mappingLogicalId}.Topics`),
+        ),
         bootstrapServers: Array.isArray(servers) ? servers.map((s) => str(s, 'KafkaBootstrapServers')) : [],
         batchSize: num(p['BatchSize'], 100),
         maximumBatchingWindowInSeconds: num(p['MaximumBatchingWindowInSeconds'], 0.5),
@@ -166,7 +173,8 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
         maximumRetryAttempts: num(p['MaximumRetryAttempts'], -1),
         maximumRecordAgeInSeconds: num(p['MaximumRecordAgeInSeconds'], -1),
         bisectBatchOnFunctionError: p['BisectBatchOnFunctionError'] === true,
-        reportBatchItemFailures: Array.isArray(responseTypes) && responseTypes.includes('ReportBatchItemFailures'),
+        reportBatchItemFailures:
+          Array.isArray(responseTypes) && responseTypes.includes('ReportBatchItemFailures'),
         // AWS defaults the group to the mapping's UUID; locally the logical id is the stable equivalent.
         consumerGroupId:
           typeof kafkaConfig['ConsumerGroupId'] === 'string'

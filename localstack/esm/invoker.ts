@@ -1,0 +1,192 @@
+/**
+ * Runs a function's bundled handler the way a Lambda execution environment would: its own module
+ * instance and its own `process.env` (a worker thread in this process), warm across invocations,
+ * a context whose `getRemainingTimeInMillis()` counts down the function's `Timeout`, and on a
+ * timeout the environment is thrown away (the next invocation starts cold).
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LambdaKafkaEvent } from '../../functions/core/kafka.ts';
+import type { LocalKafkaHandler, LocalLambdaContext } from './types.ts';
+
+export interface FunctionIdentity {
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly memorySizeMiB: number;
+  readonly timeoutSeconds: number;
+}
+
+export interface Invoker {
+  invoke(
+    event: LambdaKafkaEvent,
+    requestId: string,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; error: string }>;
+  close(): Promise<void>;
+}
+
+/** The context object handed to a handler. */
+export function lambdaContext(
+  identity: FunctionIdentity,
+  requestId: string,
+  deadline: number,
+): LocalLambdaContext {
+  const logGroupName = `/aws/lambda/${identity.functionName}`;
+  return {
+    functionName: identity.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: identity.functionArn,
+    memoryLimitInMB: String(identity.memorySizeMiB),
+    awsRequestId: requestId,
+    logGroupName,
+    logStreamName: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function timeoutMessage(seconds: number): string {
+  return `Task timed out after ${seconds.toFixed(2)} seconds`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Calls an in-process handler (tests inject these). A timed-out call is reported as failed; it cannot be stopped. */
+export function inProcessInvoker(identity: FunctionIdentity, handler: LocalKafkaHandler): Invoker {
+  return {
+    async invoke(event, requestId) {
+      const deadline = Date.now() + identity.timeoutSeconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<{ ok: false; error: string }>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) }),
+          identity.timeoutSeconds * 1000,
+        );
+      });
+      try {
+        const run = (async () => {
+          try {
+            return {
+              ok: true as const,
+              value: await handler(event, lambdaContext(identity, requestId, deadline)),
+            };
+          } catch (error) {
+            return { ok: false as const, error: errorText(error) };
+          }
+        })();
+        return await Promise.race([run, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {},
+  };
+}
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { randomUUID } = require('node:crypto');
+let loaded;
+function load() {
+  loaded ??= import(workerData.url).then((m) => {
+    const fn = m[workerData.exportName] ?? m.default?.[workerData.exportName];
+    if (typeof fn !== 'function') throw new Error('Runtime.HandlerNotFound: ' + workerData.exportName + ' is not exported by ' + workerData.url);
+    return fn;
+  });
+  return loaded;
+}
+parentPort.on('message', async (msg) => {
+  const id = workerData.identity;
+  const context = {
+    functionName: id.functionName, functionVersion: '$LATEST', invokedFunctionArn: id.functionArn,
+    memoryLimitInMB: String(id.memorySizeMiB), awsRequestId: msg.requestId,
+    logGroupName: '/aws/lambda/' + id.functionName, logStreamName: 'local/[$LATEST]' + randomUUID().replaceAll('-', ''),
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+    done() {}, fail() {}, succeed() {},
+  };
+  try {
+    const fn = await load();
+    const value = await fn(msg.event, context);
+    parentPort.postMessage({ id: msg.id, ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+  } catch (error) {
+    parentPort.postMessage({ id: msg.id, ok: false, error: error instanceof Error ? error.name + ': ' + error.message : String(error) });
+  }
+});
+`;
+
+/** Runs the bundled handler file in a worker thread with the function's environment. */
+export function workerInvoker(
+  identity: FunctionIdentity,
+  handlerFile: string,
+  exportName: string,
+  env: Readonly<Record<string, string>>,
+): Invoker {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, (r: { ok: true; value: unknown } | { ok: false; error: string }) => void>();
+
+  function start(): Worker {
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      env: {
+        ...process.env,
+        ...env,
+        AWS_LAMBDA_FUNCTION_NAME: identity.functionName,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(identity.memorySizeMiB),
+      },
+      workerData: { url: pathToFileURL(handlerFile).href, exportName, identity },
+    });
+    w.on('message', (msg: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+      const done = pending.get(msg.id);
+      pending.delete(msg.id);
+      done?.(msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error ?? 'Unknown error' });
+    });
+    const fail = (error: string) => {
+      for (const [id, done] of pending) {
+        pending.delete(id);
+        done({ ok: false, error });
+      }
+      if (worker === w) worker = undefined;
+    };
+    w.on('error', (error) => fail(`Runtime.ExitError: ${errorText(error)}`));
+    w.on('exit', (code) => fail(`Runtime.ExitError: exited with ${code}`));
+    w.unref();
+    return w;
+  }
+
+  return {
+    invoke(event, requestId) {
+      worker ??= start();
+      const w = worker;
+      const id = nextId++;
+      const deadline = Date.now() + identity.timeoutSeconds * 1000;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          if (!pending.has(id)) return;
+          pending.delete(id);
+          // Lambda discards the execution environment of a timed-out invocation.
+          if (worker === w) worker = undefined;
+          void w.terminate();
+          resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) });
+        }, identity.timeoutSeconds * 1000);
+        pending.set(id, (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        });
+        w.postMessage({ id, requestId, deadline, event });
+      });
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      if (w) await w.terminate();
+    },
+  };
+}
