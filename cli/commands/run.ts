@@ -1,0 +1,316 @@
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  GeneratorSource,
+  JsonlDeadLetterSink,
+  JsonlFileSource,
+  LocalFolderObjectStore,
+  MemoryAlertSink,
+  MemoryStateStore,
+  MetricsCollector,
+} from '../../functions/adapters/embedded/index.ts';
+import { type Domain, DomainConfigError, loadDomain } from '../../functions/core/index.ts';
+import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
+import { type RunResult, runPipeline } from '../../functions/pipeline/index.ts';
+import type { EventSource } from '../../functions/ports/event-source.ts';
+import { loadReportData, renderReport } from '../../functions/report/index.ts';
+import { UserError } from '../errors.ts';
+import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
+import { formatRunSummary, type RunSummary, runSummaryJson } from '../ui/summary.ts';
+
+/**
+ * `tidewater run`: the whole pipeline end to end (SPEC §7). Embedded (the default): the four
+ * stages in this process over a JSONL file or the generator, the lakehouse in `--out`.
+ *
+ * Decisions where the SPEC is silent:
+ * - A run replaces the layers of an earlier run in the same folder (`bronze/`, `silver/`,
+ *   `gold/`, `ops/`, `_deadletter/`), so running twice never doubles the data; anything else in
+ *   the folder is left alone. Use another `--out` to keep both runs.
+ * - `--generate N` makes realistic traffic with everything the pipeline handles: CEP anomaly
+ *   scenarios, 0.1 % poison records and 0.2 % duplicates (all seeded by `--seed`).
+ * - Exit codes: 0 done and conservation holds; 2 a user mistake (bad flags, missing input file,
+ *   unwritable output folder, unknown domain); 3 the conservation check failed.
+ */
+
+export const EXIT_USER_ERROR = 2;
+export const EXIT_CONSERVATION_FAILED = 3;
+/** Folders a run owns under `--out`. */
+export const RUN_OUTPUT_FOLDERS = ['bronze', 'silver', 'gold', 'ops', '_deadletter'] as const;
+
+interface RunOptions {
+  readonly input?: string;
+  readonly generate?: string;
+  readonly seed: string;
+  readonly out: string;
+  readonly stack: string;
+  readonly domain: string;
+  readonly report?: string;
+  readonly json?: boolean;
+  readonly batchSize: string;
+  readonly checkpoint: string;
+}
+
+/** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
+export function parseCount(text: string): number | undefined {
+  const m = /^(\d[\d_]*)(k|m)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const base = Number(m[1]!.replaceAll('_', ''));
+  const n = base * (m[2] === undefined ? 1 : m[2].toLowerCase() === 'k' ? 1_000 : 1_000_000);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function positive(flag: string, text: string): number {
+  const n = parseCount(text);
+  if (n === undefined || n < 1) throw new UserError(`${flag} must be a positive integer, got '${text}'`);
+  return n;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+async function checkInput(path: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR')
+      throw new UserError(`input file not found: ${path}`);
+    throw new UserError(`cannot read input file ${path}: ${(err as Error).message}`);
+  }
+  if (!info.isFile())
+    throw new UserError(`input is not a file: ${path} (give a JSONL file, one event per line)`);
+  try {
+    await access(path, fsConstants.R_OK);
+  } catch {
+    throw new UserError(`cannot read input file ${path}: permission denied`);
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir spins forever on some special file
+ * systems (e.g. under /proc), this fails with the first level's error instead.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let cur = resolve(dir);
+  for (;;) {
+    try {
+      const info = await stat(cur);
+      if (!info.isDirectory()) throw Object.assign(new Error(`${cur} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      const parent = dirname(cur);
+      if (parent === cur) break;
+      missing.push(cur);
+      cur = parent;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** Creates the output folder and proves it is writable, or throws a one-line UserError. */
+async function prepareOut(out: string): Promise<void> {
+  const why = (err: unknown): string => {
+    const code = errnoCode(err);
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    if (code === 'EROFS') return 'read-only file system';
+    if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file is in the way (not a folder)';
+    if (code === 'ENOSPC') return 'no space left on device';
+    if (code === 'ENOENT') return 'it cannot be created there';
+    return (err as Error).message;
+  };
+  try {
+    await makeDirs(out);
+    const probe = join(out, `.tidewater-write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await unlink(probe);
+  } catch (err) {
+    throw new UserError(`cannot write to output folder ${out}: ${why(err)} (choose another --out)`);
+  }
+  for (const folder of RUN_OUTPUT_FOLDERS) await rm(join(out, folder), { recursive: true, force: true });
+}
+
+async function prepareReport(report: string): Promise<void> {
+  try {
+    await makeDirs(dirname(report));
+    await access(dirname(report), fsConstants.W_OK);
+  } catch {
+    throw new UserError(`cannot write the report to ${report}: its folder is not writable`);
+  }
+}
+
+function domainOrUserError(name: string): Domain {
+  try {
+    return loadDomain(name);
+  } catch (err) {
+    if (err instanceof DomainConfigError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+async function writeReport(
+  file: string,
+  out: string,
+  domain: Domain,
+  result: RunResult,
+  source: string,
+): Promise<void> {
+  const lakehouse = await Lakehouse.open({ root: out, tables: lakehouseTables(domain) });
+  try {
+    const data = await loadReportData(lakehouse);
+    const rate = result.elapsedMs > 0 ? (result.produced * 1000) / result.elapsedMs : 0;
+    const html = renderReport(
+      {
+        title: `Tidewater run report: ${source}`,
+        generatedAt: new Date().toISOString(),
+        headline: [
+          { label: 'events', value: formatCount(result.produced) },
+          { label: 'events/s', value: formatRate(rate).replace('/s', '') },
+          { label: 'silver rows', value: formatCount(result.silverRows) },
+          { label: 'alerts', value: formatCount(result.alerts) },
+          { label: 'poison', value: formatCount(result.deadLettered) },
+          { label: 'duplicates', value: formatCount(result.duplicates) },
+          { label: 'late events', value: formatCount(result.lateEvents) },
+          { label: 'conservation', value: result.conservation.ok ? 'OK' : 'FAILED' },
+        ],
+      },
+      data,
+    );
+    await writeFile(file, html);
+  } finally {
+    lakehouse.close();
+  }
+}
+
+export async function runCommand(options: RunOptions): Promise<void> {
+  if (options.stack === 'local')
+    throw new UserError("--stack local needs issue 6's local event source mapping; not available yet");
+  if (options.stack !== 'embedded')
+    throw new UserError(`--stack must be 'embedded' or 'local', got '${options.stack}'`);
+  if ((options.input === undefined) === (options.generate === undefined))
+    throw new UserError('give exactly one of --input FILE or --generate N');
+  const batchSize = positive('--batch-size', options.batchSize);
+  const checkpointRecords = positive('--checkpoint', options.checkpoint);
+  const seed = parseCount(options.seed);
+  if (seed === undefined) throw new UserError(`--seed must be a non-negative integer, got '${options.seed}'`);
+  const domain = domainOrUserError(options.domain);
+  const out = resolve(options.out);
+  const report = options.report === undefined ? undefined : resolve(options.report);
+
+  let source: EventSource;
+  let fileSource: JsonlFileSource | undefined;
+  if (options.input !== undefined) {
+    await checkInput(options.input);
+    fileSource = new JsonlFileSource(options.input);
+    source = fileSource;
+  } else {
+    const n = parseCount(options.generate!);
+    if (n === undefined)
+      throw new UserError(`--generate must be a number of events, got '${options.generate}'`);
+    source = new GeneratorSource(domain, n, {
+      seed,
+      anomalies: true,
+      poisonRate: 0.001,
+      duplicateRate: 0.002,
+    });
+  }
+  await prepareOut(out);
+  if (report !== undefined) await prepareReport(report);
+
+  const deadLetterDir = join(out, '_deadletter');
+  const bar = new ProgressBar({ quiet: options.json === true });
+  let result: RunResult;
+  try {
+    result = await runPipeline({
+      context: {
+        domain,
+        objects: new LocalFolderObjectStore(out),
+        state: new MemoryStateStore(),
+        metrics: new MetricsCollector(),
+        deadLetters: new JsonlDeadLetterSink(deadLetterDir),
+        alerts: new MemoryAlertSink(),
+      },
+      source,
+      batchSize,
+      checkpointRecords,
+      onBatch: (p) => bar.update({ fraction: p.fraction, count: p.produced, elapsedMs: p.elapsedMs }),
+    });
+  } finally {
+    bar.done();
+  }
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  if (report !== undefined) await writeReport(report, out, domain, result, source.description);
+  const summary: RunSummary = {
+    result,
+    source: source.description,
+    domain: domain.name,
+    stack: 'embedded',
+    out: options.out,
+    deadLetterDir: join(options.out, '_deadletter'),
+    report: options.report,
+    blankLines: fileSource?.blankLines,
+    peakRssBytes,
+  };
+  if (options.json) process.stdout.write(`${JSON.stringify(runSummaryJson(summary))}\n`);
+  else process.stdout.write(`${formatRunSummary(summary)}\n`);
+  if (!result.conservation.ok) {
+    process.stderr.write(
+      `tidewater: conservation check failed: ${result.conservation.unaccounted} records unaccounted for, produced ${result.conservation.produced} vs bronze ${result.conservation.bronze}\n`,
+    );
+    process.exitCode = EXIT_CONSERVATION_FAILED;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the pipeline end to end (bronze, silver, gold) and print a summary')
+    .option('--input <file>', 'JSONL file, one event (Kafka record value) per line, in order')
+    .option('--generate <n>', 'generate N synthetic events instead (e.g. 200000, 200k, 1M)')
+    .option('--seed <s>', 'seed of --generate', '1')
+    .option(
+      '--out <dir>',
+      'lakehouse folder to write (its layers from an earlier run are replaced)',
+      './lakehouse',
+    )
+    .option('--stack <name>', 'embedded (in this process) or local (Kafka + AWS emulator)', 'embedded')
+    .option('--domain <name>', 'domain config (config/domains/<name>.yaml)', 'payments')
+    .option('--report <file>', 'also write a self-contained HTML report with charts')
+    .option('--json', 'print the summary as JSON on stdout (no progress bar)')
+    .option(
+      '--batch-size <n>',
+      'records per batch (one bronze and one silver file per batch and hour)',
+      '10000',
+    )
+    .option(
+      '--checkpoint <n>',
+      'records between state commits (one gold file per table, hour and checkpoint)',
+      '500000',
+    )
+    .addHelpText(
+      'after',
+      `
+--generate adds CEP anomaly scenarios, 0.1% poison records and 0.2% duplicates.
+Poison records go to <out>/_deadletter/*.jsonl (reason, Kafka coordinates, raw bytes in base64).
+
+Exit codes: 0 ok; 2 a usage or input/output problem; 3 the conservation check failed
+(produced = bronze, bronze = silver + dead-lettered + duplicates).
+
+Examples:
+  tidewater run --generate 200000 --out ./lakehouse --report ./lakehouse/report.html
+  tidewater run --input events.jsonl --out /tmp/lake --json`,
+    )
+    .action(async (options: RunOptions) => {
+      await runCommand(options);
+    });
+}
