@@ -18,6 +18,19 @@ export interface BenchResult {
   readonly higherIsBetter?: boolean;
   /** Free text shown last (events processed, elapsed time...). */
   readonly note?: string;
+  /**
+   * The same figure computed from the CPU time the process spent in the measured section
+   * (`process.cpuUsage()`, user + system, all threads) instead of wall-clock time: what one
+   * dedicated core would do, and much less sensitive to other load on a shared machine. When
+   * present, the runner judges `target` on it.
+   */
+  readonly cpuValue?: number;
+  /** Heap still held after the section (forced GC before and after), MiB. */
+  readonly retainedMiB?: number;
+  /** Resident set size at the end of the section, MiB. */
+  readonly rssMiB?: number;
+  /** The same measure for a baseline implementation (e.g. `--baseline <git ref>`), same run. */
+  readonly baseline?: { readonly value: number; readonly cpuValue?: number };
 }
 
 export interface BenchContext {
@@ -32,6 +45,11 @@ export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(ctx: BenchContext): Promise<BenchResult[]> | BenchResult[];
+}
+
+/** True when `--name` is among the args. */
+export function hasFlag(args: readonly string[], name: string): boolean {
+  return args.includes(`--${name}`);
 }
 
 /** Value of `--name <value>` in args, or the fallback. */

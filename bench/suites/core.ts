@@ -1,29 +1,52 @@
 /**
  * Core engine benchmark (issue 3): 1M generated payments events on one core.
- * Measures decode + validate + enrich (from Lambda Kafka events, base64), de-duplication, each
- * window type alone, CEP, windows + CEP together, and the whole chain end to end; reports the
- * size of CEP state per 10k keys with state. Inputs are prepared outside the timed sections.
+ * Measures the generator, decode + validate + enrich (from Lambda Kafka events, base64),
+ * de-duplication, each window type alone, CEP, windows + CEP together, and the whole chain end
+ * to end; reports the size of CEP state per 10k keys with state.
  *
- *   npm run bench -- core [--events 1000000] [--seed 1]
+ *   npm run bench -- core [--events 1000000] [--seed 1] [--repeat 3] [--baseline <git ref>] [--no-cache]
+ *
+ * Trustworthy on a shared machine:
+ * - inputs are generated once per process and cached on disk (`~/.cache/tidewater/bench/`,
+ *   keyed by the generator's sources, the domain file and the options), then turned into Lambda
+ *   Kafka events outside the timed sections;
+ * - every section is warmed up (on a slice) before it is measured, then run `--repeat` times;
+ *   the table shows the median run, by wall clock and by process CPU time (`process.cpuUsage()`,
+ *   user + system), and the heap the section retains (forced GC before and after) and the RSS;
+ * - `--baseline <git ref>` extracts `functions/core` of that commit (`git archive`, cached under
+ *   `node_modules/.cache/tidewater-bench/`) and
+ *   measures it in the same process, alternating with the working tree's code run by run, so
+ *   both see the same machine load. Both get the same domain object and the same inputs.
  */
-import {
-  CepEngine,
-  compileValidator,
-  Deduplicator,
-  type Domain,
-  decodeKafkaEvent,
-  type GeneratedRecord,
-  generateEvents,
-  type LambdaKafkaEvent,
-  type LambdaKafkaRecord,
-  loadDomain,
-  type SilverEvent,
-  WindowEngine,
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type {
+  Domain,
+  GeneratedRecord,
+  LambdaKafkaEvent,
+  LambdaKafkaRecord,
+  SilverEvent,
 } from '../../functions/core/index.ts';
-import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
+import * as current from '../../functions/core/index.ts';
+import { argValue, type BenchResult, type BenchSuite, hasFlag } from '../suite.ts';
+
+type Core = typeof current;
 
 const BATCH = 10_000;
 const PARTITIONS = 6;
+const GENERATOR_OPTIONS = { anomalies: true, poisonRate: 0.001, duplicateRate: 0.001 } as const;
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cacheDir = join(homedir(), '.cache', 'tidewater', 'bench');
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function partitionOf(key: string): number {
   let h = 2166136261;
@@ -32,13 +55,17 @@ function partitionOf(key: string): number {
 }
 
 /** Lambda Kafka events of up to BATCH records, keyed per partition like the event source mapping. */
-function toLambdaEvents(records: readonly GeneratedRecord[], topic: string): LambdaKafkaEvent[] {
+function toLambdaEvents(
+  records: ReadonlyArray<{ key: string; value: string }>,
+  topic: string,
+): LambdaKafkaEvent[] {
   const events: LambdaKafkaEvent[] = [];
   const offsets = new Array<number>(PARTITIONS).fill(0);
   let ts = Date.UTC(2026, 10, 2, 8);
   for (let from = 0; from < records.length; from += BATCH) {
     const byPartition: Record<string, LambdaKafkaRecord[]> = {};
-    for (const r of records.slice(from, from + BATCH)) {
+    for (let i = from; i < Math.min(records.length, from + BATCH); i++) {
+      const r = records[i]!;
       const p = partitionOf(r.key);
       const pk = `${topic}-${p}`;
       let list = byPartition[pk];
@@ -66,130 +93,365 @@ function toLambdaEvents(records: readonly GeneratedRecord[], topic: string): Lam
   return events;
 }
 
-function rate(measure: string, events: number, ms: number, target?: number): BenchResult {
+// ---------------------------------------------------------------------------------------------
+// Input cache: `[u32 key bytes][key][u32 value bytes][value]...`, gzip level 1.
+
+function inputCacheFile(domainName: string, n: number, seed: number): string {
+  const h = createHash('sha256');
+  for (const f of ['generator.ts', 'random.ts', 'geo.ts', 'domain.ts'])
+    h.update(readFileSync(join(repoRoot, 'functions', 'core', f)));
+  h.update(readFileSync(join(current.domainsDir(), `${domainName}.yaml`)));
+  h.update(JSON.stringify({ n, seed, GENERATOR_OPTIONS }));
+  return join(cacheDir, `core-${domainName}-${n}-${seed}-${h.digest('hex').slice(0, 16)}.bin.gz`);
+}
+
+function writeInputs(file: string, records: readonly GeneratedRecord[]): void {
+  const parts: Buffer[] = [];
+  for (const r of records) {
+    for (const text of [r.key, r.value]) {
+      const b = Buffer.from(text, 'utf8');
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32LE(b.length);
+      parts.push(len, b);
+    }
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, gzipSync(Buffer.concat(parts), { level: 1 }));
+  renameSync(`${file}.tmp`, file);
+}
+
+function readInputs(file: string): Array<{ key: string; value: string }> {
+  const buf = gunzipSync(readFileSync(file));
+  const out: Array<{ key: string; value: string }> = [];
+  let at = 0;
+  const next = (): string => {
+    const len = buf.readUInt32LE(at);
+    const text = buf.toString('utf8', at + 4, at + 4 + len);
+    at += 4 + len;
+    return text;
+  };
+  while (at < buf.length) {
+    const key = next();
+    out.push({ key, value: next() });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline: functions/core of another commit, extracted once.
+
+async function loadBaseline(ref: string): Promise<{ core: Core; sha: string }> {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  }).trim();
+  // Inside the repository's node_modules, so the baseline's bare imports (yaml, zod) resolve.
+  const dir = join(repoRoot, 'node_modules', '.cache', 'tidewater-bench', 'baseline', sha);
+  const index = join(dir, 'functions', 'core', 'index.ts');
+  if (!existsSync(index)) {
+    mkdirSync(dir, { recursive: true });
+    const tar = execFileSync('git', ['archive', sha, 'functions/core'], {
+      cwd: repoRoot,
+      maxBuffer: 1 << 28,
+    });
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  }
+  return { core: (await import(pathToFileURL(index).href)) as Core, sha };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement.
+
+interface Sample {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly retainedMiB: number;
+  readonly rssMiB: number;
+}
+
+/** Keeps a section's result alive until its retained heap has been measured. */
+const holder: { value: unknown } = { value: null };
+
+function measureOnce(fn: () => unknown): Sample {
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  holder.value = fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  gc();
+  const retainedMiB = Math.max(0, process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+  holder.value = null;
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, retainedMiB, rssMiB };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Section {
+  readonly measure: string;
+  /** Events one run processes (the rate's numerator). */
+  readonly events: number;
+  readonly target?: number;
+  /** A short run first, so that the JIT has seen every path. */
+  readonly warmUp: (core: Core) => unknown;
+  readonly run: (core: Core) => unknown;
+}
+
+interface Measured {
+  readonly runs: Sample[];
+  readonly baselineRuns: Sample[];
+}
+
+function measureSection(
+  s: Section,
+  impls: { readonly current: Core; readonly baseline: Core | null },
+  repeat: number,
+): Measured {
+  s.warmUp(impls.current);
+  if (impls.baseline) s.warmUp(impls.baseline);
+  const runs: Sample[] = [];
+  const baselineRuns: Sample[] = [];
+  for (let i = 0; i < repeat; i++) {
+    // Alternate the order so neither implementation always runs right after the other's garbage.
+    const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
+    for (const which of order) {
+      const core = impls[which];
+      if (core === null) continue;
+      (which === 'current' ? runs : baselineRuns).push(measureOnce(() => s.run(core)));
+    }
+  }
+  return { runs, baselineRuns };
+}
+
+function toResult(s: Section, m: Measured): BenchResult {
+  const rate = (samples: readonly Sample[], pick: (x: Sample) => number) =>
+    median(samples.map((x) => s.events / (pick(x) / 1000)));
+  const wall = rate(m.runs, (x) => x.wallMs);
+  const cpu = rate(m.runs, (x) => x.cpuMs);
+  const medianMs = median(m.runs.map((x) => x.wallMs));
   return {
-    measure,
-    value: events / (ms / 1000),
+    measure: s.measure,
+    value: wall,
+    cpuValue: cpu,
     unit: 'ev/s',
-    ...(target === undefined ? {} : { target }),
-    note: `${events.toLocaleString('en-US')} events in ${(ms / 1000).toFixed(2)} s`,
+    ...(s.target === undefined ? {} : { target: s.target }),
+    retainedMiB: median(m.runs.map((x) => x.retainedMiB)),
+    rssMiB: Math.max(...m.runs.map((x) => x.rssMiB)),
+    ...(m.baselineRuns.length > 0
+      ? {
+          baseline: {
+            value: rate(m.baselineRuns, (x) => x.wallMs),
+            cpuValue: rate(m.baselineRuns, (x) => x.cpuMs),
+          },
+        }
+      : {}),
+    note: `${s.events.toLocaleString('en-US')} events, median of ${m.runs.length} (${(medianMs / 1000).toFixed(2)} s)`,
   };
 }
 
-function timeWindows(domain: Domain, events: readonly SilverEvent[]): number {
-  const t0 = performance.now();
-  const engine = new WindowEngine(domain);
+// ---------------------------------------------------------------------------------------------
+// The sections.
+
+function runWindows(core: Core, domain: Domain, events: readonly SilverEvent[]): number {
+  const engine = new core.WindowEngine(domain);
+  let rows = 0;
   for (let i = 0; i < events.length; i++) {
     engine.add(events[i]!);
-    if (i % BATCH === BATCH - 1) engine.collect();
+    if (i % BATCH === BATCH - 1) rows += engine.collect().late.length;
   }
-  engine.flush();
-  return performance.now() - t0;
+  return rows + engine.flush().late.length;
+}
+
+function runCep(core: Core, domain: Domain, events: readonly SilverEvent[]): current.CepEngine {
+  const cep = new core.CepEngine(domain);
+  for (const e of events) cep.process(e);
+  return cep;
+}
+
+function runWindowsAndCep(core: Core, domain: Domain, events: readonly SilverEvent[]): number {
+  const windows = new core.WindowEngine(domain);
+  const cep = new core.CepEngine(domain);
+  let alerts = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    windows.add(e);
+    alerts += cep.process(e).length;
+    if (i % BATCH === BATCH - 1) windows.collect();
+  }
+  windows.flush();
+  return alerts;
+}
+
+function runDecode(core: Core, domain: Domain, lambdaEvents: readonly LambdaKafkaEvent[]): number {
+  const validate = core.compileValidator(domain);
+  let poison = 0;
+  // Like a Lambda invocation: each batch is decoded, validated and then let go.
+  for (const e of lambdaEvents) for (const r of core.decodeKafkaEvent(e, 0)) if (!validate(r).ok) poison++;
+  return poison;
+}
+
+function runEndToEnd(core: Core, domain: Domain, lambdaEvents: readonly LambdaKafkaEvent[]): number {
+  const validate = core.compileValidator(domain);
+  const dd = new core.Deduplicator(domain);
+  const windows = new core.WindowEngine(domain);
+  const cep = new core.CepEngine(domain);
+  let alerts = 0;
+  for (const e of lambdaEvents) {
+    for (const r of core.decodeKafkaEvent(e, 0)) {
+      const v = validate(r);
+      if (!v.ok || dd.isDuplicate(v.event.id, v.event.ts)) continue;
+      windows.add(v.event);
+      alerts += cep.process(v.event).length;
+    }
+    windows.collect();
+  }
+  windows.flush();
+  return alerts;
+}
+
+function runGenerate(core: Core, domain: Domain, n: number, seed: number): number {
+  let bytes = 0;
+  for (const r of core.generateEvents(domain, n, { seed, ...GENERATOR_OPTIONS })) bytes += r.value.length;
+  return bytes;
 }
 
 export const suite: BenchSuite = {
   name: 'core',
-  description: 'decode, validate, enrich, dedup, windows and CEP over generated payments events',
-  run(ctx) {
+  description: 'generator, decode, validate, enrich, dedup, windows and CEP over generated payments events',
+  async run(ctx) {
     const n = Number(argValue(ctx.args, 'events', '1000000'));
     const seed = Number(argValue(ctx.args, 'seed', '1'));
-    const domain = loadDomain('payments');
-    ctx.log(
-      `generating ${n.toLocaleString('en-US')} events (seed ${seed}, anomalies, 0.1% poison, 0.1% duplicates)`,
-    );
-    let t = performance.now();
-    const records = [
-      ...generateEvents(domain, n, { seed, anomalies: true, poisonRate: 0.001, duplicateRate: 0.001 }),
-    ];
-    const genMs = performance.now() - t;
-    const lambdaEvents = toLambdaEvents(records, domain.topic);
-    records.length = 0;
-    const results: BenchResult[] = [rate('generate (not a target)', n, genMs)];
+    const repeat = Math.max(1, Number(argValue(ctx.args, 'repeat', '3')));
+    const baselineRef = argValue(ctx.args, 'baseline', '');
+    const domain = current.loadDomain('payments');
+    const baseline = baselineRef === '' ? null : await loadBaseline(baselineRef);
+    if (baseline) ctx.log(`baseline: functions/core of ${baseline.sha.slice(0, 12)} (${baselineRef})`);
+    const impls = { current, baseline: baseline?.core ?? null };
 
-    // Warm-up on a slice so that the JIT has seen every path.
-    const validate = compileValidator(domain);
-    for (const r of decodeKafkaEvent(lambdaEvents[0]!, 0)) validate(r);
-
-    // Like a Lambda invocation: each batch is decoded, validated and then let go.
-    ctx.log('decode + validate + enrich');
-    let poison = 0;
-    t = performance.now();
-    for (const e of lambdaEvents) {
-      for (const r of decodeKafkaEvent(e, 0)) if (!validate(r).ok) poison++;
+    const file = inputCacheFile(domain.name, n, seed);
+    let inputs: Array<{ key: string; value: string }>;
+    if (!hasFlag(ctx.args, 'no-cache') && existsSync(file)) {
+      ctx.log(`inputs from ${file}`);
+      inputs = readInputs(file);
+    } else {
+      ctx.log(
+        `generating ${n.toLocaleString('en-US')} events (seed ${seed}, anomalies, 0.1% poison, 0.1% duplicates)`,
+      );
+      const records = [...current.generateEvents(domain, n, { seed, ...GENERATOR_OPTIONS })];
+      if (!hasFlag(ctx.args, 'no-cache')) {
+        writeInputs(file, records);
+        ctx.log(`cached in ${file}`);
+      }
+      inputs = records.map((r) => ({ key: r.key, value: r.value }));
     }
-    results.push({ ...rate('decode + validate + enrich', n, performance.now() - t, 300_000) });
+    const lambdaEvents = toLambdaEvents(inputs, domain.topic);
+    inputs = [];
+    const slice = lambdaEvents.slice(0, Math.max(1, Math.ceil(lambdaEvents.length / 10)));
+
+    // Silver events as the current validator produces them, de-duplicated: the input of windows and CEP.
     const silver: SilverEvent[] = [];
-    for (const e of lambdaEvents) {
-      for (const r of decodeKafkaEvent(e, 0)) {
-        const v = validate(r);
-        if (v.ok) silver.push(v.event);
+    {
+      const validate = current.compileValidator(domain);
+      for (const e of lambdaEvents) {
+        for (const r of current.decodeKafkaEvent(e, 0)) {
+          const v = validate(r);
+          if (v.ok) silver.push(v.event);
+        }
       }
     }
-
-    ctx.log('dedup');
     const unique: SilverEvent[] = [];
-    t = performance.now();
-    const dedup = new Deduplicator(domain);
-    for (const e of silver) if (!dedup.isDuplicate(e.id, e.ts)) unique.push(e);
-    results.push(rate('dedup (silver)', silver.length, performance.now() - t));
-
-    for (const w of domain.windows) {
-      ctx.log(`window ${w.name}`);
-      const only: Domain = { ...domain, windows: [w] };
-      timeWindows(only, unique.slice(0, 50_000));
-      results.push(rate(`window ${w.type} (${w.name})`, unique.length, timeWindows(only, unique)));
+    {
+      const dedup = new current.Deduplicator(domain);
+      for (const e of silver) if (!dedup.isDuplicate(e.id, e.ts)) unique.push(e);
     }
-    ctx.log('windows (all three)');
-    results.push(rate('windows, all three', unique.length, timeWindows(domain, unique)));
+    ctx.log(`${n - silver.length} poison, ${silver.length - unique.length} duplicates`);
+    const warm = unique.slice(0, Math.min(unique.length, 100_000));
+    const genN = Math.min(n, 200_000);
 
-    ctx.log('CEP');
-    t = performance.now();
-    const cep = new CepEngine(domain);
-    let alerts = 0;
-    for (const e of unique) alerts += cep.process(e).length;
-    results.push(rate('CEP (5 patterns)', unique.length, performance.now() - t));
+    const sections: Section[] = [
+      {
+        measure: 'generate (not a target)',
+        events: genN,
+        warmUp: (core) => runGenerate(core, domain, Math.min(genN, 20_000), seed + 1),
+        run: (core) => runGenerate(core, domain, genN, seed),
+      },
+      {
+        measure: 'decode + validate + enrich',
+        events: n,
+        target: 300_000,
+        warmUp: (core) => runDecode(core, domain, slice),
+        run: (core) => runDecode(core, domain, lambdaEvents),
+      },
+      {
+        measure: 'dedup (silver)',
+        events: silver.length,
+        warmUp: (core) => {
+          const d = new core.Deduplicator(domain);
+          for (const e of warm) d.isDuplicate(e.id, e.ts);
+        },
+        run: (core) => {
+          const d = new core.Deduplicator(domain);
+          let dups = 0;
+          for (const e of silver) if (d.isDuplicate(e.id, e.ts)) dups++;
+          return dups;
+        },
+      },
+      ...domain.windows.map((w): Section => {
+        const only: Domain = { ...domain, windows: [w] };
+        return {
+          measure: `window ${w.type} (${w.name})`,
+          events: unique.length,
+          warmUp: (core) => runWindows(core, only, warm),
+          run: (core) => runWindows(core, only, unique),
+        };
+      }),
+      {
+        measure: 'windows, all three',
+        events: unique.length,
+        warmUp: (core) => runWindows(core, domain, warm),
+        run: (core) => runWindows(core, domain, unique),
+      },
+      {
+        measure: 'CEP (5 patterns)',
+        events: unique.length,
+        warmUp: (core) => runCep(core, domain, warm),
+        run: (core) => runCep(core, domain, unique),
+      },
+      {
+        measure: 'windows + CEP',
+        events: unique.length,
+        target: 150_000,
+        warmUp: (core) => runWindowsAndCep(core, domain, warm),
+        run: (core) => runWindowsAndCep(core, domain, unique),
+      },
+      {
+        measure: 'end to end (decode..CEP)',
+        events: n,
+        warmUp: (core) => runEndToEnd(core, domain, slice),
+        run: (core) => runEndToEnd(core, domain, lambdaEvents),
+      },
+    ];
+
+    const results: BenchResult[] = [];
+    for (const s of sections) {
+      ctx.log(s.measure);
+      results.push(toResult(s, measureSection(s, impls, repeat)));
+    }
+
+    const cep = runCep(current, domain, unique);
     const bytes = JSON.stringify(cep.snapshot().keys).length;
     results.push({
       measure: 'CEP state per 10k keys (JSON)',
       value: (bytes / cep.size) * 10_000,
       unit: 'bytes',
-      note: `${cep.size.toLocaleString('en-US')} keys, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${alerts.toLocaleString('en-US')} alerts`,
+      note: `${cep.size.toLocaleString('en-US')} keys, ${(bytes / 2 ** 20).toFixed(1)} MiB`,
     });
-
-    ctx.log('windows + CEP');
-    t = performance.now();
-    {
-      const windows = new WindowEngine(domain);
-      const cep2 = new CepEngine(domain);
-      for (let i = 0; i < unique.length; i++) {
-        const e = unique[i]!;
-        windows.add(e);
-        cep2.process(e);
-        if (i % BATCH === BATCH - 1) windows.collect();
-      }
-      windows.flush();
-    }
-    results.push(rate('windows + CEP', unique.length, performance.now() - t, 150_000));
-
-    ctx.log('end to end');
-    t = performance.now();
-    {
-      const dd = new Deduplicator(domain);
-      const windows = new WindowEngine(domain);
-      const cep3 = new CepEngine(domain);
-      for (const e of lambdaEvents) {
-        for (const r of decodeKafkaEvent(e, 0)) {
-          const v = validate(r);
-          if (!v.ok || dd.isDuplicate(v.event.id, v.event.ts)) continue;
-          windows.add(v.event);
-          cep3.process(v.event);
-        }
-        windows.collect();
-      }
-      windows.flush();
-    }
-    results.push(rate('end to end (decode..CEP)', n, performance.now() - t));
-    ctx.log(`${poison} poison, ${silver.length - unique.length} duplicates`);
     return results;
   },
 };
