@@ -86,9 +86,10 @@ async function sandbox(): Promise<Sandbox> {
 }
 
 describe('tidewater stack', () => {
+  // Run in the order registered: stop processes before deleting the state dir that records them.
   const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
   it('up twice, then down, leaves no process of ours running', async () => {
