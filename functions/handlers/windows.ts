@@ -1,13 +1,8 @@
 /**
- * windows Kafka consumer — placeholder so the CDK app can bundle it. Wired in issue 6.
+ * Lambda handler of the `windows` consumer (see `lib/README.md`): thin, the work is `lib/consumers.ts`.
  */
-import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
+import { windows } from './lib/consumers.ts';
+import { lambdaHandler } from './lib/handler.ts';
 
-/** Kafka partial batch response (ReportBatchItemFailures). */
-export interface KafkaBatchResponse {
-  batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
-}
-
-export async function handler(_event: MSKEvent | SelfManagedKafkaEvent): Promise<KafkaBatchResponse> {
-  return { batchItemFailures: [] };
-}
+export type { KafkaBatchResponse } from './lib/consumers.ts';
+export const handler = lambdaHandler('windows', windows);

@@ -1,0 +1,380 @@
+/**
+ * The consumers' state in DynamoDB, fenced (SPEC §5). Design, in full:
+ *
+ * **One item per state.** `pk = state#<consumer>`, `sk = <topic>#<scope>` where the scope is the
+ * partition for per-partition states (ingest, enrich, cep) and `*` for the windows engine, which
+ * keeps ONE state across all partitions of the enriched topic (a global watermark). The item holds
+ * - `v`: a version, incremented by every write (optimistic concurrency),
+ * - `fences`: the last applied offset per partition of the consumed topic,
+ * - `sources`: the last applied offset per source partition (`<raw topic>-<p>`), for consumers
+ *   of the enriched topic: `enrich` may produce an event again when its batch is retried, and such
+ *   a copy carries a source offset already applied,
+ * - `state`: the stage state as gzip'd JSON, or `stateRef`, the S3 key of it when it would make
+ *   the item too large (DynamoDB items are limited to 400 KB; the threshold is 300 KB compressed),
+ * - `intent`: the output keys of an attempt that has not committed yet.
+ *
+ * **One attempt** (see `functions/handlers/lib/fenced.ts`):
+ * 1. `load`: version `v`, fences, state, and a leftover `intent` if an earlier attempt died.
+ * 2. Compute the batch from that state (records at or below the fences are skipped). Outputs are
+ *    buffered; side effects that are idempotent by id (dead letters by coordinates, enriched
+ *    events by source offset, alerts by alert_id) go out now.
+ * 3. `beginIntent(v)`: conditional on `v`, records the attempt's output keys → `v+1`.
+ * 4. Delete the leftover intent's keys that this attempt does not overwrite: a retried batch can
+ *    have different boundaries (bisect, partial batch response), so a dead attempt's files, named
+ *    by their first/last offsets, would otherwise survive beside the retry's.
+ * 5. Write the outputs (deterministic keys), THEN
+ * 6. `commit(v+1)`: conditional on `v+1`, the new state and fences in the same write, intent
+ *    cleared → `v+2`.
+ * A failed condition at 3 or 6 (`StateConflictError`) means another invocation moved the item
+ * (possible only for the windows state, whose partitions are processed concurrently): the attempt
+ * deletes its own outputs, reloads and recomputes. Writes are coalesced: one intent and one commit
+ * per state per invocation, whatever the number of records.
+ *
+ * Residual risk, documented: an attempt superseded at step 4 by a concurrent one while its own
+ * puts are still in flight, and that dies before it can delete them, leaves orphan files. Only the
+ * windows state is contended, and only across partitions; a lease as long as the function timeout
+ * on the intent would close it at the price of waiting out every dead attempt.
+ *
+ * Throttling (`ProvisionedThroughputExceededException`, ...) is retried with backoff on top of
+ * the SDK's retries; a write that still fails fails the batch, which is redelivered: never dropped.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import {
+  type FencedState,
+  StaleFenceError,
+  type StateKey,
+  type StateStore,
+} from '../../ports/state-store.ts';
+import { type RetryOptions, withRetry } from './retry.ts';
+
+export interface StateId {
+  readonly consumer: string;
+  readonly topic: string;
+  /** A partition number, or `*` for a state shared by all partitions of the topic. */
+  readonly scope: string;
+}
+
+export interface Intent {
+  readonly keys: readonly string[];
+  /** Epoch ms of `beginIntent`. */
+  readonly at: number;
+}
+
+export interface StateRecord<S> {
+  /** 0 when the item does not exist. */
+  readonly version: number;
+  readonly fences: Readonly<Record<string, number>>;
+  readonly sources: Readonly<Record<string, number>>;
+  readonly state: S | undefined;
+  readonly intent: Intent | undefined;
+  /** S3 key of the spilled state, if any. */
+  readonly stateRef: string | undefined;
+}
+
+export interface StateUpdate<S> {
+  readonly state: S;
+  readonly fences: Readonly<Record<string, number>>;
+  readonly sources: Readonly<Record<string, number>>;
+}
+
+/** The item moved since it was loaded: reload and recompute. */
+export class StateConflictError extends Error {
+  readonly id: StateId;
+  readonly expectedVersion: number;
+  constructor(id: StateId, expectedVersion: number) {
+    super(`state ${stateIdString(id)} changed since version ${expectedVersion} was loaded`);
+    this.name = 'StateConflictError';
+    this.id = id;
+    this.expectedVersion = expectedVersion;
+  }
+}
+
+export function stateIdString(id: StateId): string {
+  return `${id.consumer}/${id.topic}/${id.scope}`;
+}
+
+export interface DynamoDbStateTableOptions {
+  readonly tableName: string;
+  /** @default a new `DynamoDBClient` from the environment */
+  readonly client?: DynamoDBClient;
+  /** Where a state too large for an item goes (`ops/state/...`); without it a large state throws. */
+  readonly spill?: ObjectStore & { delete?(keys: readonly string[]): Promise<void> };
+  /** Compressed state size above which it is spilled. @default 300_000 */
+  readonly spillAboveBytes?: number;
+  readonly retry?: RetryOptions;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+const N = (n: number): AttributeValue => ({ N: String(n) });
+const S = (s: string): AttributeValue => ({ S: s });
+
+function numberMap(m: Readonly<Record<string, number>>): AttributeValue {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = N(v);
+  return { M: out };
+}
+
+function readNumberMap(a: AttributeValue | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a?.M ?? {})) if (v.N !== undefined) out[k] = Number(v.N);
+  return out;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err instanceof Error && err.name === 'ConditionalCheckFailedException')
+  );
+}
+
+export class DynamoDbStateTable {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  private readonly spill: DynamoDbStateTableOptions['spill'];
+  private readonly spillAbove: number;
+  private readonly retry: RetryOptions | undefined;
+  private readonly clock: () => number;
+
+  constructor(options: DynamoDbStateTableOptions) {
+    this.client = options.client ?? new DynamoDBClient({});
+    this.tableName = options.tableName;
+    this.spill = options.spill;
+    this.spillAbove = options.spillAboveBytes ?? 300_000;
+    this.retry = options.retry;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  private key(id: StateId): Record<string, AttributeValue> {
+    return { pk: S(`state#${id.consumer}`), sk: S(`${id.topic}#${id.scope}`) };
+  }
+
+  async load<St>(id: StateId): Promise<StateRecord<St>> {
+    const out = await withRetry(
+      () =>
+        this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: this.key(id), ConsistentRead: true }),
+        ),
+      this.retry,
+    );
+    const item = out.Item;
+    if (item === undefined) {
+      return {
+        version: 0,
+        fences: {},
+        sources: {},
+        state: undefined,
+        intent: undefined,
+        stateRef: undefined,
+      };
+    }
+    const stateRef = item['stateRef']?.S;
+    let packed: Uint8Array | undefined = item['state']?.B;
+    if (stateRef !== undefined) {
+      if (this.spill === undefined)
+        throw new Error(`state ${stateIdString(id)} is in S3 (${stateRef}) but no spill store is configured`);
+      packed = await this.spill.get(stateRef);
+      if (packed === undefined)
+        throw new Error(`state ${stateIdString(id)}: spilled object ${stateRef} is missing`);
+    }
+    const state = packed === undefined ? undefined : (JSON.parse(gunzipSync(packed).toString('utf8')) as St);
+    const intentAttr = item['intent']?.M;
+    const intent =
+      intentAttr === undefined
+        ? undefined
+        : {
+            keys: (intentAttr['keys']?.L ?? []).map((k) => k.S ?? '').filter((k) => k !== ''),
+            at: Number(intentAttr['at']?.N ?? 0),
+          };
+    return {
+      version: Number(item['v']?.N ?? 0),
+      fences: readNumberMap(item['fences']),
+      sources: readNumberMap(item['sources']),
+      state,
+      intent,
+      stateRef,
+    };
+  }
+
+  private versionCondition(expectedVersion: number): {
+    ConditionExpression: string;
+    ExpressionAttributeValues: Record<string, AttributeValue>;
+  } {
+    return expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)', ExpressionAttributeValues: {} }
+      : {
+          ConditionExpression: 'v = :expected',
+          ExpressionAttributeValues: { ':expected': N(expectedVersion) },
+        };
+  }
+
+  /** Records an attempt's output keys; returns the new version. Throws StateConflictError. */
+  async beginIntent(id: StateId, expectedVersion: number, keys: readonly string[]): Promise<number> {
+    const cond = this.versionCondition(expectedVersion);
+    const next = expectedVersion + 1;
+    try {
+      await withRetry(
+        () =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: this.key(id),
+              UpdateExpression: 'SET v = :next, intent = :intent',
+              ConditionExpression: cond.ConditionExpression,
+              ExpressionAttributeValues: {
+                ...cond.ExpressionAttributeValues,
+                ':next': N(next),
+                ':intent': { M: { keys: { L: keys.map(S) }, at: N(this.clock()) } },
+              },
+            }),
+          ),
+        this.retry,
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
+      throw err;
+    }
+    return next;
+  }
+
+  /**
+   * Writes the new state and fences and clears the intent, conditional on `expectedVersion`, in one
+   * PutItem. Spills the state to S3 first when it is too large. Throws StateConflictError.
+   */
+  async commit<St>(
+    id: StateId,
+    expectedVersion: number,
+    update: StateUpdate<St>,
+    previousRef?: string,
+  ): Promise<void> {
+    const packed = gzipSync(Buffer.from(JSON.stringify(update.state)), { level: 1 });
+    const next = expectedVersion + 1;
+    const item: Record<string, AttributeValue> = {
+      ...this.key(id),
+      v: N(next),
+      fences: numberMap(update.fences),
+      sources: numberMap(update.sources),
+      updated_at: N(this.clock()),
+    };
+    let ref: string | undefined;
+    if (packed.byteLength > this.spillAbove) {
+      if (this.spill === undefined) {
+        throw new RangeError(
+          `state ${stateIdString(id)} is ${packed.byteLength} bytes compressed, over ${this.spillAbove}: configure a spill store`,
+        );
+      }
+      ref = `ops/state/${id.consumer}/${id.topic}/${id.scope === '*' ? 'all' : id.scope}/v${next}.json.gz`;
+      await this.spill.put(ref, packed);
+      item['stateRef'] = S(ref);
+    } else {
+      item['state'] = { B: packed };
+    }
+    const cond = this.versionCondition(expectedVersion);
+    try {
+      await withRetry(
+        () =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: item,
+              ConditionExpression: cond.ConditionExpression,
+              ...(Object.keys(cond.ExpressionAttributeValues).length > 0
+                ? { ExpressionAttributeValues: cond.ExpressionAttributeValues }
+                : {}),
+            }),
+          ),
+        this.retry,
+      );
+    } catch (err) {
+      if (ref !== undefined) await this.spill?.delete?.([ref]).catch(() => undefined);
+      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
+      throw err;
+    }
+    // The previous spilled state is unreachable now; removing it is housekeeping, not correctness.
+    if (previousRef !== undefined && previousRef !== ref)
+      await this.spill?.delete?.([previousRef]).catch(() => undefined);
+  }
+
+  /** Drops a leftover intent whose keys were deleted; conditional on `expectedVersion`. */
+  async clearIntent(id: StateId, expectedVersion: number): Promise<void> {
+    try {
+      await withRetry(
+        () =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: this.key(id),
+              UpdateExpression: 'SET v = :next REMOVE intent',
+              ConditionExpression: 'v = :expected',
+              ExpressionAttributeValues: { ':expected': N(expectedVersion), ':next': N(expectedVersion + 1) },
+            }),
+          ),
+        this.retry,
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
+      throw err;
+    }
+  }
+}
+
+/**
+ * The `StateStore` port on the state table (one fence per (consumer, topic, partition)): `save`
+ * is one conditional PutItem on the item's version, after checking the stored fence. For stages
+ * used outside the handlers' intent protocol (tools, tests).
+ */
+export class DynamoDbStateStore implements StateStore {
+  private readonly table: DynamoDbStateTable;
+  constructor(table: DynamoDbStateTable) {
+    this.table = table;
+  }
+
+  private id(key: StateKey): StateId {
+    return { consumer: key.consumer, topic: key.topic, scope: String(key.partition) };
+  }
+
+  async load<St>(key: StateKey): Promise<FencedState<St> | undefined> {
+    const rec = await this.table.load<St>(this.id(key));
+    const fence = rec.fences[String(key.partition)];
+    if (rec.state === undefined || fence === undefined) return undefined;
+    return { state: rec.state, lastOffset: fence };
+  }
+
+  async save<St>(key: StateKey, next: FencedState<St>, expectedLastOffset: number | null): Promise<void> {
+    const id = this.id(key);
+    const rec = await this.table.load<St>(id);
+    const actual = rec.fences[String(key.partition)] ?? null;
+    if (
+      actual !== expectedLastOffset ||
+      (expectedLastOffset !== null && next.lastOffset <= expectedLastOffset)
+    )
+      throw new StaleFenceError(key, expectedLastOffset, actual);
+    try {
+      await this.table.commit(
+        id,
+        rec.version,
+        {
+          state: next.state,
+          fences: { ...rec.fences, [String(key.partition)]: next.lastOffset },
+          sources: rec.sources,
+        },
+        rec.stateRef,
+      );
+    } catch (err) {
+      if (err instanceof StateConflictError) {
+        const now = await this.table.load<St>(id);
+        throw new StaleFenceError(key, expectedLastOffset, now.fences[String(key.partition)] ?? null);
+      }
+      throw err;
+    }
+  }
+}

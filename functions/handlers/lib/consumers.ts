@@ -1,0 +1,453 @@
+/**
+ * The four consumers as plain functions of (dependencies, Lambda Kafka event) → partial batch
+ * response. The exported Lambda handlers (`../ingest.ts`, ...) are these wrapped in middy with
+ * Powertools; tests and the local event source mapping can call them with their own dependencies.
+ *
+ * Per invocation: decode (core `decodeKafkaEvent`, no Powertools Kafka wrapper on the hot path),
+ * group by partition, run the stage under the fenced protocol (`fenced.ts`), report each partition
+ * that failed with its first offset in `batchItemFailures` (the mapping retries that partition
+ * from there; fences make the retry change nothing twice). Poison records never fail anything:
+ * they go to the dead-letter sink with their reason.
+ */
+import type { DynamoDbStateTable, StateRecord, StateUpdate } from '../../adapters/aws/dynamodb-state.ts';
+import type { SourceRange } from '../../adapters/parquet/partition.ts';
+import type { CepState } from '../../core/index.ts';
+import {
+  type DeadLetter,
+  type DecodedRecord,
+  type Domain,
+  decodeKafkaEvent,
+  type LambdaKafkaEvent,
+  layerSchemas,
+  type SilverEvent,
+  toDeadLetter,
+  WindowEngine,
+  type WindowState,
+} from '../../core/index.ts';
+import { BATCH_QUALITY } from '../../lakehouse/quality.ts';
+import { CepStage } from '../../pipeline/cep.ts';
+import { CONSUMERS, type StageContext } from '../../pipeline/context.ts';
+import { EnrichStage } from '../../pipeline/enrich.ts';
+import { decodeEnrichedRecord, SOURCE_HEADER } from '../../pipeline/enriched.ts';
+import { ingestBatch } from '../../pipeline/ingest.ts';
+import { batchQualityRow } from '../../pipeline/quality.ts';
+import { emptyWritten, writeRows } from '../../pipeline/write.ts';
+import type { AlertSink } from '../../ports/alert-sink.ts';
+import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
+import type { Metrics } from '../../ports/metrics.ts';
+import type { BufferedObjectStore } from './buffered-objects.ts';
+import { AttemptStateStore, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
+
+/** Kafka partial batch response (`ReportBatchItemFailures`). */
+export interface KafkaBatchResponse {
+  batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
+}
+
+export interface EnrichedPublisher {
+  publish(events: readonly SilverEvent[]): Promise<void>;
+}
+
+export interface ConsumerDeps {
+  readonly domain: Domain;
+  readonly objects: ObjectStoreWithDelete;
+  /** Required by every consumer but ingest (which is then unfenced). */
+  readonly table?: DynamoDbStateTable;
+  readonly metrics: Metrics;
+  /** enrich (poison), windows and cep (malformed enriched records). */
+  readonly deadLetters?: DeadLetterSink;
+  /** enrich. */
+  readonly enriched?: EnrichedPublisher;
+  /** cep. */
+  readonly alerts?: AlertSink;
+  /** Called with each partition's error before it is reported (logging). */
+  readonly onError?: (partition: string, err: unknown) => void;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+interface PartitionBatch {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: DecodedRecord[];
+}
+
+/** The event's records grouped by partition, each in offset order. */
+export function byPartition(event: LambdaKafkaEvent, now: number): PartitionBatch[] {
+  const groups = new Map<string, PartitionBatch>();
+  for (const r of decodeKafkaEvent(event, now)) {
+    const id = `${r.topic}-${r.partition}`;
+    let g = groups.get(id);
+    if (g === undefined) {
+      g = { id, topic: r.topic, partition: r.partition, records: [] };
+      groups.set(id, g);
+    }
+    g.records.push(r);
+  }
+  for (const g of groups.values()) g.records.sort((a, b) => a.offset - b.offset);
+  return [...groups.values()].sort((a, b) =>
+    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+  );
+}
+
+function context(
+  deps: ConsumerDeps,
+  objects: BufferedObjectStore,
+  state: StageContext['state'],
+): StageContext {
+  return {
+    domain: deps.domain,
+    objects,
+    state,
+    metrics: deps.metrics,
+    ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
+}
+
+function fresh(records: readonly DecodedRecord[], fence: number | undefined): DecodedRecord[] {
+  return fence === undefined ? [...records] : records.filter((r) => r.offset > fence);
+}
+
+/** Runs `work` for every partition concurrently; failed partitions become batch item failures. */
+async function perPartition(
+  deps: ConsumerDeps,
+  batches: readonly PartitionBatch[],
+  work: (b: PartitionBatch) => Promise<void>,
+): Promise<KafkaBatchResponse> {
+  const results = await Promise.allSettled(batches.map(work));
+  const failures: KafkaBatchResponse['batchItemFailures'] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      const b = batches[i]!;
+      deps.onError?.(b.id, r.reason);
+      failures.push({ itemIdentifier: { partition: b.id, offset: b.records[0]!.offset } });
+    }
+  });
+  return { batchItemFailures: failures };
+}
+
+const NO_STATE = {} as const;
+
+function tableOf(deps: ConsumerDeps, consumer: string): DynamoDbStateTable {
+  if (deps.table === undefined) throw new Error(`${consumer} needs the state table (TIDEWATER_STATE_TABLE)`);
+  return deps.table;
+}
+
+/**
+ * ingest: raw → bronze. With a state table, fenced like the others (empty state): a retry with
+ * other boundaries writes no row twice. Without one (the processing stack does not give ingest the
+ * table today), the bronze file of a batch is simply overwritten when the same batch is
+ * redelivered, and a redelivery with different boundaries can leave overlapping bronze files.
+ */
+export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const now = (deps.clock ?? Date.now)();
+  const table = deps.table;
+  if (table === undefined) {
+    return perPartition(deps, byPartition(event, now), async (b) => {
+      const noState = new AttemptStateStore({
+        version: 0,
+        fences: {},
+        sources: {},
+        state: undefined,
+        intent: undefined,
+        stateRef: undefined,
+      });
+      const ctx: StageContext = {
+        domain: deps.domain,
+        objects: deps.objects,
+        state: noState,
+        metrics: deps.metrics,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      };
+      await ingestBatch(ctx, { topic: b.topic, partition: b.partition, records: b.records });
+    });
+  }
+  return perPartition(deps, byPartition(event, now), async (b) => {
+    await runFenced<typeof NO_STATE>(
+      table,
+      deps.objects,
+      { consumer: CONSUMERS.ingest, topic: b.topic, scope: String(b.partition) },
+      async (loaded, out) => {
+        const records = fresh(b.records, loaded.fences[String(b.partition)]);
+        if (records.length === 0) return undefined;
+        await ingestBatch(context(deps, out, new AttemptStateStore(loaded)), {
+          topic: b.topic,
+          partition: b.partition,
+          records,
+        });
+        return {
+          state: NO_STATE,
+          fences: { ...loaded.fences, [String(b.partition)]: records[records.length - 1]!.offset },
+          sources: loaded.sources,
+        };
+      },
+    );
+  });
+}
+
+/** enrich: raw → silver + dead letters + enriched topic + ops/batch_quality. State: dedup. */
+export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const now = (deps.clock ?? Date.now)();
+  const publisher = deps.enriched;
+  if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
+  return perPartition(deps, byPartition(event, now), async (b) => {
+    await runFenced(
+      tableOf(deps, 'enrich'),
+      deps.objects,
+      { consumer: CONSUMERS.enrich, topic: b.topic, scope: String(b.partition) },
+      async (loaded: StateRecord<unknown>, out) => {
+        const store = new AttemptStateStore(loaded);
+        const ctx = context(deps, out, store);
+        const stage = await EnrichStage.open(ctx, { topic: b.topic, partition: b.partition });
+        const r = await stage.apply({ topic: b.topic, partition: b.partition, records: b.records });
+        if (r.range === undefined) return undefined;
+        const quality = batchQualityRow(r.range, {
+          records: r.records,
+          valid: r.silverRows,
+          poison: r.deadLettered,
+          duplicates: r.duplicates,
+          late: 0,
+          batchTs: r.maxKafkaTs,
+        });
+        await writeRows(ctx, BATCH_QUALITY, [quality], r.range, emptyWritten());
+        // Outputs before state: the events reach the enriched topic before the fence moves.
+        await publisher.publish(r.forward);
+        await stage.commit();
+        const saved = store.saved;
+        if (saved === undefined) throw new Error('enrich: the stage did not save its state');
+        return {
+          state: saved.state,
+          fences: { ...loaded.fences, [String(b.partition)]: saved.lastOffset },
+          sources: loaded.sources,
+        };
+      },
+    );
+  });
+}
+
+/** `<topic>-<partition>@<offset>` of header `tidewater-source`. */
+export function parseSource(value: string | undefined): { id: string; offset: number } | undefined {
+  if (value === undefined) return undefined;
+  const at = value.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const offset = Number(value.slice(at + 1));
+  if (!Number.isSafeInteger(offset)) return undefined;
+  return { id: value.slice(0, at), offset };
+}
+
+interface DecodedEvents {
+  readonly events: SilverEvent[];
+  readonly letters: DeadLetter[];
+  readonly sources: Record<string, number>;
+  readonly skipped: number;
+}
+
+/**
+ * Silver events of enriched records past the fences: a record whose source offset is at or below
+ * its source partition's fence is a copy `enrich` produced again on a retry, and is skipped. A
+ * record that is not a silver row (a wiring bug) is dead-lettered, never allowed to stall the partition.
+ */
+function decodeEvents(
+  domain: Domain,
+  records: readonly DecodedRecord[],
+  sourceFences: Readonly<Record<string, number>>,
+): DecodedEvents {
+  const sources: Record<string, number> = { ...sourceFences };
+  const events: SilverEvent[] = [];
+  const letters: DeadLetter[] = [];
+  let skipped = 0;
+  for (const r of records) {
+    const src = parseSource(r.headers.find(([n]) => n === SOURCE_HEADER)?.[1]);
+    if (src !== undefined) {
+      const fence = sources[src.id];
+      if (fence !== undefined && src.offset <= fence) {
+        skipped++;
+        continue;
+      }
+      sources[src.id] = src.offset;
+    }
+    try {
+      events.push(decodeEnrichedRecord(domain, r));
+    } catch (err) {
+      letters.push(toDeadLetter(r, { code: 'wrong_type', message: (err as Error).message }));
+    }
+  }
+  return { events, letters, sources, skipped };
+}
+
+/** cep: enriched → gold/alerts + alerts topic. State: per-key CEP state of the partition. */
+export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const now = (deps.clock ?? Date.now)();
+  return perPartition(deps, byPartition(event, now), async (b) => {
+    await runFenced<CepState>(
+      tableOf(deps, 'cep'),
+      deps.objects,
+      { consumer: CONSUMERS.cep, topic: b.topic, scope: String(b.partition) },
+      async (loaded, out) => {
+        const records = fresh(b.records, loaded.fences[String(b.partition)]);
+        if (records.length === 0) return undefined;
+        const decoded = decodeEvents(deps.domain, records, loaded.sources);
+        const source: SourceRange = {
+          topic: b.topic,
+          partition: b.partition,
+          firstOffset: records[0]!.offset,
+          lastOffset: records[records.length - 1]!.offset,
+        };
+        if (decoded.letters.length > 0) await sendLetters(deps, source, decoded.letters);
+        const store = new AttemptStateStore(loaded);
+        const stage = await CepStage.open(context(deps, out, store), {
+          topic: b.topic,
+          partition: b.partition,
+        });
+        stage.apply({ source, events: decoded.events });
+        await stage.commit();
+        const saved = store.saved;
+        if (saved === undefined) throw new Error('cep: the stage did not save its state');
+        return {
+          state: saved.state,
+          fences: { ...loaded.fences, [String(b.partition)]: saved.lastOffset },
+          sources: decoded.sources,
+        };
+      },
+    );
+  });
+}
+
+async function sendLetters(
+  deps: ConsumerDeps,
+  source: SourceRange,
+  letters: readonly DeadLetter[],
+): Promise<void> {
+  if (deps.deadLetters === undefined) {
+    throw new Error(
+      `${letters.length} malformed enriched record(s) in ${source.topic}-${source.partition} and no dead-letter sink`,
+    );
+  }
+  await deps.deadLetters.send(source, letters);
+  deps.metrics.count('DeadLettered', letters.length);
+}
+
+/** The id of the windows state: one item for every partition of the enriched topic. */
+export function windowsStateId(topic: string): { consumer: string; topic: string; scope: string } {
+  return { consumer: CONSUMERS.windows, topic, scope: '*' };
+}
+
+/**
+ * windows: enriched → gold windows, sessions, late events. ONE engine state for all partitions of
+ * the topic (a window is final once every partition's watermark passed it, SPEC §3), with a fence
+ * per partition in the same item; invocations for different partitions race on it and the loser
+ * recomputes (`runFenced`). Output files are named from the lowest partition's offsets in the
+ * invocation, which no committed invocation shares.
+ */
+export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const now = (deps.clock ?? Date.now)();
+  const batches = byPartition(event, now);
+  if (batches.length === 0) return { batchItemFailures: [] };
+  const topic = batches[0]!.topic;
+  try {
+    await runFenced<WindowState>(
+      tableOf(deps, 'windows'),
+      deps.objects,
+      windowsStateId(topic),
+      async (loaded, out) => {
+        const engine = new WindowEngine(deps.domain, loaded.state);
+        const fences: Record<string, number> = { ...loaded.fences };
+        let sources: Readonly<Record<string, number>> = loaded.sources;
+        let name: SourceRange | undefined;
+        let events = 0;
+        for (const b of batches) {
+          const records = fresh(b.records, loaded.fences[String(b.partition)]);
+          if (records.length === 0) continue;
+          const range: SourceRange = {
+            topic: b.topic,
+            partition: b.partition,
+            firstOffset: records[0]!.offset,
+            lastOffset: records[records.length - 1]!.offset,
+          };
+          name ??= range;
+          const decoded = decodeEvents(deps.domain, records, sources);
+          sources = decoded.sources;
+          if (decoded.letters.length > 0) await sendLetters(deps, range, decoded.letters);
+          for (const e of decoded.events) engine.add(e);
+          events += decoded.events.length;
+          fences[String(b.partition)] = range.lastOffset;
+        }
+        if (name === undefined) return undefined;
+        deps.metrics.count('RecordsIn', events, { layer: 'gold' });
+        await writeWindowOutput(deps, out, engine.collect(), name);
+        return { state: engine.snapshot(), fences, sources } satisfies StateUpdate<WindowState>;
+      },
+    );
+    return { batchItemFailures: [] };
+  } catch (err) {
+    deps.onError?.(topic, err);
+    return {
+      batchItemFailures: batches.map((b) => ({
+        itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
+      })),
+    };
+  }
+}
+
+async function writeWindowOutput(
+  deps: ConsumerDeps,
+  out: BufferedObjectStore,
+  output: ReturnType<WindowEngine['collect']>,
+  name: SourceRange,
+): Promise<number> {
+  const schemas = layerSchemas(deps.domain);
+  const ctx = context(
+    deps,
+    out,
+    new AttemptStateStore({
+      version: 0,
+      fences: {},
+      sources: {},
+      state: undefined,
+      intent: undefined,
+      stateRef: undefined,
+    }),
+  );
+  const written = emptyWritten();
+  let n = 0;
+  for (const [w, rows] of Object.entries(output.rows)) {
+    const schema = schemas.windows[w];
+    if (schema !== undefined) n += await writeRows(ctx, schema, rows, name, written);
+  }
+  n += await writeRows(ctx, schemas.lateEvents, output.late, name, written);
+  for (const r of output.late) deps.metrics.count('LateEvents', 1, { window: String(r['window_name']) });
+  deps.metrics.count('RecordsOut', n, { layer: 'gold' });
+  return n;
+}
+
+/**
+ * Ends a local-stack run the way embedded runs end (SPEC §3): emits every open window of the
+ * windows state and saves the emptied engine, fenced like any batch. Files are named
+ * `<topic>.flush-0-<v>-<v>` after the state's version. Returns the rows written.
+ */
+export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<number> {
+  let rows = 0;
+  await runFenced<WindowState>(
+    tableOf(deps, 'windows'),
+    deps.objects,
+    windowsStateId(topic),
+    async (loaded, out) => {
+      if (loaded.state === undefined) return undefined;
+      const engine = new WindowEngine(deps.domain, loaded.state);
+      const output = engine.flush();
+      const total = Object.values(output.rows).reduce((s, r) => s + r.length, 0) + output.late.length;
+      if (total === 0) return undefined;
+      const name = {
+        topic: `${topic}.flush`,
+        partition: 0,
+        firstOffset: loaded.version,
+        lastOffset: loaded.version,
+      };
+      rows = await writeWindowOutput(deps, out, output, name);
+      return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
+    },
+  );
+  return rows;
+}
