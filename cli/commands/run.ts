@@ -230,6 +230,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const deadLetterDir = join(out, '_deadletter');
   const bar = new ProgressBar({ quiet: options.json === true });
   let result: RunResult;
+  const cpu0 = process.cpuUsage();
   try {
     result = await runPipeline({
       context: {
@@ -248,6 +249,8 @@ export async function runCommand(options: RunOptions): Promise<void> {
   } finally {
     bar.done();
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   if (report !== undefined) await writeReport(report, out, domain, result, source.description);
   const summary: RunSummary = {
@@ -260,6 +263,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
     report: options.report,
     blankLines: fileSource?.blankLines,
     peakRssBytes,
+    cpuMs,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(runSummaryJson(summary))}\n`);
   else process.stdout.write(`${formatRunSummary(summary)}\n`);

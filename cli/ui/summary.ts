@@ -16,6 +16,8 @@ export interface RunSummary {
   readonly blankLines?: number;
   /** Peak resident memory of the process, bytes. */
   readonly peakRssBytes?: number;
+  /** CPU time (user + system, all threads) of the pipeline, ms. */
+  readonly cpuMs?: number;
 }
 
 function mb(bytes: number): string {
@@ -77,8 +79,8 @@ export function formatRunSummary(s: RunSummary): string {
   );
 
   lines.push('', 'Next');
-  lines.push(`  tidewater query --out ${s.out} --list-views`);
-  lines.push(`  tidewater query --out ${s.out} --view pipeline_quality`);
+  lines.push(`  npx tidewater query --out ${s.out} --list-views`);
+  lines.push(`  npx tidewater query --out ${s.out} --view pipeline_quality`);
   if (s.report) lines.push(`  open ${s.report}`);
   return lines.join('\n');
 }
@@ -99,6 +101,7 @@ export function runSummaryJson(s: RunSummary): Record<string, unknown> {
     elapsedMs: Math.round(r.elapsedMs),
     eventsPerSecond: r.elapsedMs > 0 ? Math.round((r.produced * 1000) / r.elapsedMs) : null,
     peakRssBytes: s.peakRssBytes ?? null,
+    cpuMs: s.cpuMs === undefined ? null : Math.round(s.cpuMs),
     rows: r.rowsByTable,
     objects: r.objects,
     bytes: r.bytes,
