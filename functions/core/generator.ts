@@ -23,6 +23,7 @@ import type { CepPattern } from './cep.ts';
 import type { Domain, FieldSpec, GeneratorCity } from './domain.ts';
 import { haversineKm } from './geo.ts';
 import { Random, Zipf } from './random.ts';
+import { isoString } from './time.ts';
 import type { PoisonCode } from './validate.ts';
 
 export type GeneratedLabel =
@@ -163,7 +164,7 @@ export function* generateEvents(
   const numKeys = Math.max(g.keys.min, Math.ceil((count / 1000) * g.keys.per1kEvents));
   const keyZipf = new Zipf(numKeys, g.keys.zipf);
   const cityZipf = new Zipf(cities.length, 0.8);
-  const keys = new Map<number, KeyProfile>();
+  const keys: Array<KeyProfile | undefined> = new Array<KeyProfile | undefined>(numKeys).fill(undefined);
   const pools = new Map<string, { list: readonly string[] } | { prefix: string; zipf: Zipf }>();
   for (const [name, v] of Object.entries(g.values)) {
     pools.set(name, 'list' in v ? { list: v.list } : { prefix: v.prefix, zipf: new Zipf(v.count, v.zipf) });
@@ -220,7 +221,7 @@ export function* generateEvents(
   };
 
   const keyProfile = (rank: number): KeyProfile => {
-    let k = keys.get(rank);
+    let k = keys[rank];
     if (k === undefined) {
       const sticky: Record<string, unknown> = {};
       for (const name of g.sticky) {
@@ -241,7 +242,7 @@ export function* generateEvents(
           : [],
         busyUntil: Number.NEGATIVE_INFINITY,
       };
-      keys.set(rank, k);
+      keys[rank] = k;
     }
     return k;
   };
@@ -277,7 +278,7 @@ export function* generateEvents(
       if (name === domain.dedupField) obj[name] = rng.uuid();
       else if (name === domain.eventTypeField) obj[name] = type;
       else if (name === domain.keyField) obj[name] = k.id;
-      else if (f === tsField) obj[name] = rng.chance(g.isoShare) ? new Date(ts).toISOString() : ts;
+      else if (f === tsField) obj[name] = rng.chance(g.isoShare) ? isoString(ts) : ts;
       else {
         const allowed = f.onlyFor === null || f.onlyFor.includes(type);
         const required = f.required || f.requiredFor.includes(type);

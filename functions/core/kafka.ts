@@ -83,6 +83,22 @@ function decodeKey(b64: string): string {
   return key;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The bytes of a base64 string as text when they are all ASCII (then the text is also their
+ * UTF-8 decoding, byte for byte); null otherwise, or when `atob` rejects the input.
+ */
+export function asciiFromBase64(b64: string): string | null {
+  let text: string;
+  try {
+    text = atob(b64);
+  } catch {
+    return null;
+  }
+  return NON_ASCII.test(text) ? null : text;
+}
+
 const EMPTY_HEADERS: ReadonlyArray<readonly [string, string]> = [];
 
 function decodeHeaders(
@@ -115,11 +131,20 @@ export function decodeKafkaRecord(record: LambdaKafkaRecord, ingestTs: number): 
   let invalidUtf8 = false;
   const v = record.value;
   if (v !== undefined && v !== null) {
-    const bytes = Buffer.from(v, 'base64');
-    valueBytes = bytes.length;
-    value = bytes.toString('utf8');
-    // Cheap check first: only text with a replacement character can come from invalid bytes.
-    if (value.includes('\uFFFD') && !isUtf8(bytes)) invalidUtf8 = true;
+    // Fast path: `atob` decodes straight to a one-byte string, which is the UTF-8 text exactly
+    // when every byte is ASCII (the common case for JSON). Anything else (non-ASCII bytes, or
+    // base64 that atob rejects but Buffer accepts: base64url, junk) takes the Buffer path.
+    const ascii = asciiFromBase64(v);
+    if (ascii !== null) {
+      value = ascii;
+      valueBytes = ascii.length;
+    } else {
+      const bytes = Buffer.from(v, 'base64');
+      valueBytes = bytes.length;
+      value = bytes.toString('utf8');
+      // Cheap check first: only text with a replacement character can come from invalid bytes.
+      if (value.includes('\uFFFD') && !isUtf8(bytes)) invalidUtf8 = true;
+    }
   }
   const k = record.key;
   const key = k === undefined || k === null ? null : decodeKey(k);

@@ -77,9 +77,18 @@ export class Random {
   }
 }
 
+const GUIDE = 4096;
+
 /** Samples ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s. */
 export class Zipf {
   private readonly cdf: Float64Array;
+  /**
+   * guide[b] = the first rank whose cdf >= b / GUIDE (n - 1 when none): a sample u in
+   * [b / GUIDE, (b + 1) / GUIDE) lies in ranks guide[b]..guide[b + 1], so the binary search runs
+   * on that short range and returns exactly what a search of the whole table would. GUIDE is a
+   * power of two, so `u * GUIDE` and `b / GUIDE` are exact.
+   */
+  private readonly guide: Int32Array;
 
   constructor(n: number, s: number) {
     this.cdf = new Float64Array(n);
@@ -89,6 +98,18 @@ export class Zipf {
       this.cdf[k] = total;
     }
     for (let k = 0; k < n; k++) this.cdf[k]! /= total;
+    this.guide = new Int32Array(GUIDE + 1);
+    for (let b = 0; b <= GUIDE; b++) this.guide[b] = this.search(b / GUIDE, 0, n - 1);
+  }
+
+  /** The first rank in lo..hi whose cdf >= u (hi when none). */
+  private search(u: number, lo: number, hi: number): number {
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   get size(): number {
@@ -97,13 +118,7 @@ export class Zipf {
 
   sample(rng: Random): number {
     const u = rng.next();
-    let lo = 0;
-    let hi = this.cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const b = Math.floor(u * GUIDE);
+    return this.search(u, this.guide[b]!, this.guide[b + 1]!);
   }
 }

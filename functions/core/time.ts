@@ -120,3 +120,23 @@ export function utcHour(ms: number): number {
   const inDay = ms - Math.floor(ms / DAY_MS) * DAY_MS;
   return Math.floor(inDay / HOUR_MS);
 }
+
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** 0000-01-01T00:00:00.000Z and 10000-01-01T00:00:00.000Z: toISOString's 4-digit-year range. */
+const YEAR_0_MS = -62_167_219_200_000;
+const YEAR_10000_MS = 253_402_300_800_000;
+
+/**
+ * `new Date(ms).toISOString()` without a Date: the date part comes from the per-day cache of
+ * {@link utcDate}. Outside years 0000-9999 (extended years) it defers to Date, errors included.
+ */
+export function isoString(ms: number): string {
+  if (!(ms >= YEAR_0_MS && ms < YEAR_10000_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const inDay = ms - Math.floor(ms / DAY_MS) * DAY_MS;
+  const h = Math.floor(inDay / HOUR_MS);
+  const rest = inDay - h * HOUR_MS;
+  const m = Math.floor(rest / 60_000);
+  const s = Math.floor((rest - m * 60_000) / 1000);
+  return `${utcDate(ms)}T${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest % 1000]}Z`;
+}

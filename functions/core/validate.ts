@@ -177,9 +177,24 @@ export function compileValidator(
   const extraColumns = ['event_date', 'event_hour'];
   if (cur) extraColumns.push(cur.output);
   if (geo) extraColumns.push(geo.output);
-  const fast = options.fastPath === false ? () => null : compileFastPath(fields, extraColumns);
+  const useFast = options.fastPath !== false;
+  const fast = useFast ? compileFastPath(fields, extraColumns, 'object') : () => null;
+  // The scanner path reads declared fields straight from the JSON text into slots (no parsed
+  // object). It is exact only when a missing field reads as undefined, which `o[name]` does
+  // not guarantee for names inherited from Object.prototype (`constructor`...): such domains,
+  // and domains whose pairs or type field are not declared fields, keep the object path.
+  const names = fields.map((f) => f.name);
+  const typeSlot = names.indexOf(typeField);
+  const scannable =
+    useFast &&
+    typeSlot >= 0 &&
+    names.every((n) => !(n in Object.prototype)) &&
+    fields.every((f) => f.pair === null || names.includes(f.pair));
+  const scanner = scannable ? new FlatJsonScanner(names) : null;
+  const fastSlots = scannable ? compileFastPath(fields, extraColumns, 'slots') : null;
+  const slots: unknown[] = new Array<unknown>(names.length).fill(undefined);
 
-  return function validateAndEnrich(record: RawRecord): ValidationResult {
+  function validateAndEnrich(record: RawRecord): ValidationResult {
     const value = record.value;
     if (value === null || value.length === 0) return fail('empty_value', 'the record has no value');
     let bytes = record.valueBytes;
@@ -188,6 +203,18 @@ export function compileValidator(
     if (bytes > maxBytes) return fail('too_large', `the value is ${bytes} bytes, larger than ${maxBytes}`);
     if ((record as { invalidUtf8?: boolean }).invalidUtf8 === true)
       return fail('invalid_utf8', 'the value is not valid UTF-8');
+    // Fastest path: a flat JSON object scanned into slots and valid on the first try. Anything
+    // else (nested values, escapes, any broken rule) goes the general way below, from scratch.
+    if (scanner !== null && fastSlots !== null && scanner.scan(value, slots)) {
+      const tv = slots[typeSlot];
+      if (typeof tv === 'string') {
+        const t = typeIndex.get(tv);
+        if (t !== undefined) {
+          const row = fastSlots(slots, t);
+          if (row !== null) return finish(record, row, tv);
+        }
+      }
+    }
     let obj: unknown;
     try {
       obj = JSON.parse(value);
@@ -329,6 +356,11 @@ export function compileValidator(
         }
       }
     }
+    return finish(record, row, typeValue);
+  }
+
+  /** Record key check, enrichment and the result, for a row whose declared fields are valid. */
+  function finish(record: RawRecord, row: Row, typeValue: string): ValidationResult {
     const key = row[keyField] as string;
     if (enforceKey && record.key !== null && record.key !== '' && record.key !== key) {
       return fail(
@@ -380,7 +412,9 @@ export function compileValidator(
         offset: record.offset,
       },
     };
-  };
+  }
+
+  return validateAndEnrich;
 }
 
 /**
@@ -393,7 +427,12 @@ export function compileValidator(
 function compileFastPath(
   fields: readonly CompiledField[],
   extraColumns: readonly string[],
-): (o: Record<string, unknown>, t: number) => Row | null {
+  /** `object`: `o` is the parsed JSON object; `slots`: `o[i]` holds declared field i (see {@link FlatJsonScanner}). */
+  source: 'object' | 'slots',
+): (o: object, t: number) => Row | null {
+  const names = fields.map((f) => f.name);
+  const read = (name: string): string =>
+    source === 'object' ? `o[${JSON.stringify(name)}]` : `o[${names.indexOf(name)}]`;
   const c: unknown[] = [];
   const ref = (x: unknown): string => {
     c.push(x);
@@ -403,10 +442,10 @@ function compileFastPath(
   fields.forEach((f, i) => {
     const v = `v${i}`;
     const s = f.spec;
-    out.push(`let ${v} = o[${JSON.stringify(f.name)}];`, `if (${v} === undefined || ${v} === null) {`);
+    out.push(`let ${v} = ${read(f.name)};`, `if (${v} === undefined || ${v} === null) {`);
     if (f.requiredBy.some(Boolean)) out.push(`if (${ref(f.requiredBy)}[t]) return null;`);
     if (f.pair !== null)
-      out.push(`{ const p = o[${JSON.stringify(f.pair)}]; if (p !== undefined && p !== null) return null; }`);
+      out.push(`{ const p = ${read(f.pair)}; if (p !== undefined && p !== null) return null; }`);
     out.push(`${v} = ${ref(f.defaultValue)};`, '} else {');
     if (f.allowedBy.some((a) => !a)) out.push(`if (!${ref(f.allowedBy)}[t]) return null;`);
     const bounds = () => {
@@ -448,8 +487,179 @@ function compileFastPath(
   const factory = new Function(
     'c',
     `'use strict';\nreturn function fastPath(o, t) {\n${out.join('\n')}\n};`,
-  ) as (constants: unknown[]) => (o: Record<string, unknown>, t: number) => Row | null;
+  ) as (constants: unknown[]) => (o: object, t: number) => Row | null;
   return factory(c);
+}
+
+const WS_SPACE = 32;
+const WS_TAB = 9;
+const WS_LF = 10;
+const WS_CR = 13;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+/** Exact powers of ten 10^0..10^22 (all exactly representable as doubles). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A scanner for the common shape of event values: one flat JSON object whose values are
+ * strings without escapes, numbers, `true`, `false` or `null`. It writes the values of the
+ * declared fields into slots (index = declaration order; absent = undefined, JSON null = null,
+ * a repeated key: the last one, like `JSON.parse`) and skips other keys, without building the
+ * parsed object. `scan` returns false as soon as the text leaves that subset (nesting, escapes,
+ * anything that is not strict JSON): the caller then uses `JSON.parse`, which either accepts the
+ * text (and yields exactly the values the scanner would have) or names the syntax error.
+ * Numbers are converted by `Number()` (the same correctly rounded conversion as `JSON.parse`),
+ * or digit by digit for short non-negative integers, which is exact.
+ */
+export class FlatJsonScanner {
+  private readonly codes: ReadonlyArray<readonly number[]>;
+  private readonly lengths: readonly number[];
+  private readonly firstCodes: readonly number[];
+
+  constructor(names: readonly string[]) {
+    this.codes = names.map((n) => Array.from(n, (ch) => ch.charCodeAt(0)));
+    this.lengths = names.map((n) => n.length);
+    this.firstCodes = names.map((n) => n.charCodeAt(0));
+  }
+
+  /** Fills `slots` (length = number of names) from `s`; false when `s` is not in the fast subset. */
+  scan(s: string, slots: unknown[]): boolean {
+    const codes = this.codes;
+    const lengths = this.lengths;
+    const firstCodes = this.firstCodes;
+    const nNames = codes.length;
+    for (let f = 0; f < nNames; f++) slots[f] = undefined;
+    const len = s.length;
+    let i = 0;
+    let c = s.charCodeAt(0);
+    while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+    if (c !== 123 /* { */) return false;
+    c = s.charCodeAt(++i);
+    while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+    if (c === 125 /* } */) return this.onlyWhitespace(s, i + 1);
+    for (;;) {
+      // Key.
+      if (c !== QUOTE) return false;
+      const ka = i + 1;
+      let j = ka;
+      for (;;) {
+        if (j >= len) return false;
+        const d = s.charCodeAt(j);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH || d < 32) return false;
+        j++;
+      }
+      const klen = j - ka;
+      let slot = -1;
+      const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
+      for (let f = 0; f < nNames; f++) {
+        if (firstCodes[f] === k0 && lengths[f] === klen) {
+          const name = codes[f]!;
+          let k = 1;
+          while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
+          if (k === klen) {
+            slot = f;
+            break;
+          }
+        }
+      }
+      i = j + 1;
+      c = s.charCodeAt(i);
+      while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+      if (c !== 58 /* : */) return false;
+      c = s.charCodeAt(++i);
+      while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+      // Value.
+      let value: string | number | boolean | null;
+      if (c === QUOTE) {
+        const va = i + 1;
+        j = va;
+        for (;;) {
+          if (j >= len) return false;
+          const d = s.charCodeAt(j);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH || d < 32) return false;
+          j++;
+        }
+        value = slot >= 0 ? s.slice(va, j) : null;
+        i = j + 1;
+      } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
+        // Digits accumulate into an integer mantissa m (exact while at most 15 digits) with
+        // `frac` digits after the point; then m / 10^frac is the correctly rounded value
+        // (Clinger's fast path: both operands are exact doubles). Otherwise Number().
+        const na = i;
+        j = c === MINUS ? i + 1 : i;
+        let m = 0;
+        let digits = 0;
+        let frac = 0;
+        let exact = true;
+        let d = s.charCodeAt(j);
+        if (d === ZERO) d = s.charCodeAt(++j);
+        else if (d > ZERO && d <= NINE) {
+          do {
+            m = m * 10 + (d - ZERO);
+            digits++;
+            d = s.charCodeAt(++j);
+          } while (d >= ZERO && d <= NINE);
+        } else return false;
+        if (d === DOT) {
+          d = s.charCodeAt(++j);
+          if (!(d >= ZERO && d <= NINE)) return false;
+          do {
+            m = m * 10 + (d - ZERO);
+            if (m !== 0) digits++;
+            frac++;
+            d = s.charCodeAt(++j);
+          } while (d >= ZERO && d <= NINE);
+        }
+        if (d === 101 /* e */ || d === 69 /* E */) {
+          exact = false;
+          d = s.charCodeAt(++j);
+          if (d === 43 /* + */ || d === MINUS) d = s.charCodeAt(++j);
+          if (!(d >= ZERO && d <= NINE)) return false;
+          do d = s.charCodeAt(++j);
+          while (d >= ZERO && d <= NINE);
+        }
+        if (slot < 0) value = null;
+        else if (exact && digits <= 15 && frac <= 22) {
+          const v = frac === 0 ? m : m / POW10[frac]!;
+          value = c === MINUS ? -v : v;
+        } else value = Number(s.slice(na, j));
+        i = j;
+      } else if (c === 116 /* t */ && s.startsWith('true', i)) {
+        value = true;
+        i += 4;
+      } else if (c === 102 /* f */ && s.startsWith('false', i)) {
+        value = false;
+        i += 5;
+      } else if (c === 110 /* n */ && s.startsWith('null', i)) {
+        value = null;
+        i += 4;
+      } else return false;
+      if (slot >= 0) slots[slot] = value;
+      c = s.charCodeAt(i);
+      while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+      if (c === 44 /* , */) {
+        c = s.charCodeAt(++i);
+        while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+        continue;
+      }
+      if (c === 125 /* } */) return this.onlyWhitespace(s, i + 1);
+      return false;
+    }
+  }
+
+  private onlyWhitespace(s: string, from: number): boolean {
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== WS_SPACE && c !== WS_LF && c !== WS_CR && c !== WS_TAB) return false;
+    }
+    return true;
+  }
 }
 
 const compiled = new WeakMap<Domain, Validator>();

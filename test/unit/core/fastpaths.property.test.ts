@@ -1,0 +1,220 @@
+/**
+ * The hot-path shortcuts against the plain way of doing the same thing, on random inputs:
+ * the flat JSON scanner against `JSON.parse`, the ASCII base64 decode against `Buffer`, the
+ * scanner-backed validator against the interpreting one, and the cached ISO formatter
+ * against `Date#toISOString`.
+ */
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  compileValidator,
+  decodeKafkaRecord,
+  generateEvents,
+  loadDomain,
+} from '../../../functions/core/index.ts';
+import { asciiFromBase64 } from '../../../functions/core/kafka.ts';
+import { isoString } from '../../../functions/core/time.ts';
+import { FlatJsonScanner } from '../../../functions/core/validate.ts';
+
+const NAMES = ['event_id', 'event_type', 'ts', 'amount', 'a', 'lat', 'lon'];
+
+/** A JSON number text from its grammar, including forms JSON.stringify never writes. */
+const numberText = fc
+  .tuple(
+    fc.boolean(),
+    fc.oneof(fc.constant('0'), fc.stringMatching(/^[1-9][0-9]{0,19}$/)),
+    fc.option(fc.stringMatching(/^[0-9]{1,25}$/), { nil: undefined }),
+    fc.option(fc.stringMatching(/^[eE][+-]?[0-9]{1,3}$/), { nil: undefined }),
+  )
+  .map(
+    ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}${exp ?? ''}`,
+  );
+
+const scalar = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme' }),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+);
+const value = fc.oneof(
+  { weight: 6, arbitrary: scalar },
+  { weight: 1, arbitrary: fc.array(scalar, { maxLength: 2 }) },
+  { weight: 1, arbitrary: fc.dictionary(fc.string(), scalar, { maxKeys: 2 }) },
+);
+const key = fc.oneof(fc.constantFrom(...NAMES, '__proto__', 'constructor', 'event', 'ts2', ''), fc.string());
+const ws = fc.constantFrom('', ' ', '\n', '\t', '\r\n  ', '\u00a0', '\f');
+
+/** JSON object texts: stringified objects with numbers in raw forms, odd whitespace, repeated keys and damage. */
+const objectText = fc
+  .tuple(
+    fc.array(
+      fc.tuple(
+        key,
+        fc.oneof(
+          value.map((v) => JSON.stringify(v)),
+          numberText,
+        ),
+        ws,
+        ws,
+      ),
+      {
+        maxLength: 9,
+      },
+    ),
+    ws,
+    fc.option(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { nil: undefined }),
+  )
+  .map(([entries, w, damage]) => {
+    const text = `${w}{${entries.map(([k, v, a, b]) => `${a}${JSON.stringify(k)}${b}:${a}${v}${b}`).join(',')}}${w}`;
+    if (damage === undefined) return text;
+    const at = damage[0] % (text.length + 1);
+    return text.slice(0, at) + damage[1] + text.slice(at + (damage[0] % 3));
+  });
+
+describe('FlatJsonScanner', () => {
+  it('accepts only JSON objects and then reads exactly what JSON.parse reads', () => {
+    const scanner = new FlatJsonScanner(NAMES);
+    const slots: unknown[] = [];
+    fc.assert(
+      fc.property(objectText, (text) => {
+        if (!scanner.scan(text, slots)) return;
+        const o = JSON.parse(text) as Record<string, unknown>;
+        expect(typeof o === 'object' && o !== null && !Array.isArray(o)).toBe(true);
+        NAMES.forEach((name, i) => {
+          expect(Object.is(slots[i], Object.hasOwn(o, name) ? o[name] : undefined)).toBe(true);
+        });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes the common flat shape without falling back', () => {
+    const scanner = new FlatJsonScanner(NAMES);
+    const slots: unknown[] = [];
+    expect(scanner.scan('{"event_id":"e-1","amount":12.5,"lat":-0.0,"x":{"y":1},"ts":1}', slots)).toBe(false);
+    expect(
+      scanner.scan(' {"event_id":"e-1","amount":12.50,"lat":-0.0,"a":null,"ts":1700000000000} ', slots),
+    ).toBe(true);
+    expect(slots).toEqual(['e-1', undefined, 1700000000000, 12.5, null, -0, undefined]);
+    expect(Object.is(slots[5], -0)).toBe(true);
+  });
+
+  it('converts numbers exactly like JSON.parse', () => {
+    const scanner = new FlatJsonScanner(['n']);
+    const slots: unknown[] = [];
+    fc.assert(
+      fc.property(numberText, (n) => {
+        const text = `{"n":${n}}`;
+        expect(scanner.scan(text, slots)).toBe(true);
+        expect(Object.is(slots[0], (JSON.parse(text) as { n: number }).n)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('Kafka value decoding', () => {
+  /** The reference: the Buffer path alone. */
+  function reference(b64: string): { value: string; bytes: number; invalid: boolean } {
+    const bytes = Buffer.from(b64, 'base64');
+    return { value: bytes.toString('utf8'), bytes: bytes.length, invalid: !isUtf8(bytes) };
+  }
+
+  const b64 = fc
+    .tuple(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.string({ unit: 'binary' }).map((s) => new Uint8Array(Buffer.from(s, 'utf8'))),
+        fc.string({ maxLength: 40 }).map((s) => new Uint8Array(Buffer.from(s, 'latin1'))),
+      ),
+      fc.constantFrom('plain', 'unpadded', 'url', 'spaced'),
+    )
+    .map(([bytes, form]) => {
+      const text = Buffer.from(bytes).toString('base64');
+      if (form === 'unpadded') return text.replace(/=+$/, '');
+      if (form === 'url') return Buffer.from(bytes).toString('base64url');
+      if (form === 'spaced') return text.replace(/(.{4})/g, '$1 ');
+      return text;
+    });
+
+  it('gives the bytes, text and UTF-8 verdict of the Buffer path', () => {
+    fc.assert(
+      fc.property(b64, (v) => {
+        const r = decodeKafkaRecord(
+          { topic: 't', partition: 0, offset: 0, timestamp: 0, timestampType: 'CREATE_TIME', value: v },
+          0,
+        );
+        const ref = reference(v);
+        expect(r.value).toBe(ref.value);
+        expect(r.valueBytes).toBe(ref.bytes);
+        expect(r.invalidUtf8).toBe(ref.invalid && ref.value.includes('\uFFFD'));
+        const ascii = asciiFromBase64(v);
+        if (ascii !== null) expect(ascii).toBe(ref.value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('validator with the scanner', () => {
+  const payments = loadDomain('payments');
+  const fast = compileValidator(payments);
+  const slow = compileValidator(payments, { fastPath: false });
+  const values = [...generateEvents(payments, 400, { seed: 5, poisonRate: 0.1 })].map((r) => r.value);
+
+  it('agrees with the interpreting checker on damaged and reshaped events', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...values),
+        fc.nat(),
+        fc.constantFrom('', ' ', '"', '\\', '1', 'null', ',', '}', '{"a":1}', '"amount":-1,', '"ts":1e3,'),
+        fc.constantFrom('keep', 'insert', 'replace', 'pretty'),
+        (v, at, piece, how) => {
+          let text = v;
+          const i = at % (v.length + 1);
+          if (how === 'insert') text = v.slice(0, i) + piece + v.slice(i);
+          else if (how === 'replace') text = v.slice(0, i) + piece + v.slice(i + piece.length);
+          else if (how === 'pretty') {
+            try {
+              text = JSON.stringify(JSON.parse(v), null, 2);
+            } catch {
+              text = v;
+            }
+          }
+          const rec = { topic: 't', partition: 0, offset: 1, key: null, value: text };
+          expect(fast(rec)).toEqual(slow(rec));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('isoString', () => {
+  it('equals Date#toISOString', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_198_755_200_000, max: 8_640_000_000_000_000 }), (ms) => {
+        expect(isoString(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('generator speed-ups', () => {
+  it('leave the generated records unchanged (digest of a fixed seed, recorded before them)', () => {
+    const h = createHash('sha256');
+    for (const r of generateEvents(loadDomain('payments'), 20_000, {
+      seed: 3,
+      anomalies: true,
+      poisonRate: 0.01,
+      duplicateRate: 0.01,
+    }))
+      h.update(`${r.key}\n${r.value}\n${JSON.stringify(r.label ?? null)}\n`);
+    expect(h.digest('hex')).toBe('fe32a8820f0d2b60b05439a36a37612be6f1e267b00fdd9c4556f02f277a700a');
+  });
+});
