@@ -4,6 +4,7 @@
  * enriched topic so the consumers can be chained without the event source mapping.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -15,17 +16,37 @@ import {
 import { DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
+import {
+  GeneratorSource,
+  JsonlDeadLetterSink,
+  LocalFolderObjectStore,
+  MemoryAlertSink,
+  MemoryStateStore,
+} from '../../functions/adapters/embedded/index.ts';
 import { type AwsClients, createClients } from '../../functions/commons/clients.ts';
 import type {
   DeadLetter,
+  GeneratedLabel,
+  GeneratorOptions,
   LambdaKafkaEvent,
   LambdaKafkaRecord,
   Row,
   SilverEvent,
 } from '../../functions/core/index.ts';
-import { loadDomain } from '../../functions/core/index.ts';
-import type { ConsumerDeps, EnrichedPublisher } from '../../functions/handlers/lib/consumers.ts';
+import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import {
+  type ConsumerDeps,
+  cep,
+  type EnrichedPublisher,
+  enrich,
+  flushWindows,
+  ingest,
+  windows,
+} from '../../functions/handlers/lib/consumers.ts';
+import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
+import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
 import { encodeEnrichedEvent } from '../../functions/pipeline/enriched.ts';
+import { runPipeline } from '../../functions/pipeline/pipeline.ts';
 import type { AlertSink } from '../../functions/ports/alert-sink.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
@@ -228,4 +249,135 @@ export function depsFor(
     ...(extra.alerts ? { alerts: extra.alerts } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
   };
+}
+
+/** Row counts per table path of a lakehouse folder, and every row of the gold tables, sorted. */
+export async function readLakehouse(
+  root: string,
+): Promise<{ counts: Record<string, number>; gold: Record<string, string[]> }> {
+  const domain = loadDomain('payments');
+  const tables = lakehouseTables(domain);
+  const lake = await Lakehouse.open({ root, tables, views: [] });
+  try {
+    const counts: Record<string, number> = {};
+    const gold: Record<string, string[]> = {};
+    for (const t of tables) {
+      const r = await lake.query(`SELECT * FROM ${sqlName(t)}`);
+      counts[t.path] = r.rows.length;
+      if (t.path.startsWith('gold/')) gold[t.path] = r.rows.map((row) => JSON.stringify(row)).sort();
+    }
+    return { counts, gold };
+  } finally {
+    lake.close();
+  }
+}
+
+/** The generated stream as raw-topic records, spread over `partitions` by key (offsets per partition). */
+export function rawRecords(
+  topic: string,
+  count: number,
+  partitions: number,
+  options: GeneratorOptions,
+): {
+  records: EventRecord[];
+  labels: Array<{ key: string; label: GeneratedLabel; partition: number; offset: number }>;
+} {
+  const domain = loadDomain('payments');
+  const next = new Array<number>(partitions).fill(0);
+  const records: EventRecord[] = [];
+  const labels: Array<{ key: string; label: GeneratedLabel; partition: number; offset: number }> = [];
+  for (const g of generateEvents(domain, count, options)) {
+    const partition = partitions === 1 ? 0 : partitionOfKey(g.key, partitions);
+    const offset = next[partition]!;
+    next[partition] = offset + 1;
+    records.push({ topic, partition, offset, key: g.key, value: g.value });
+    if (g.label) labels.push({ key: g.key, label: g.label, partition, offset });
+  }
+  return { records, labels };
+}
+
+/** Records of one partition in batches of `size`. */
+export function batches(records: readonly EventRecord[], partition: number, size: number): EventRecord[][] {
+  const mine = records.filter((r) => r.partition === partition);
+  const out: EventRecord[][] = [];
+  for (let i = 0; i < mine.length; i += size) out.push(mine.slice(i, i + size));
+  return out;
+}
+
+/** The embedded run of the same generated input (one partition), into `dir`. */
+export async function embeddedRun(dir: string, count: number, options: GeneratorOptions, topic: string) {
+  const domain = loadDomain('payments');
+  const alerts = new MemoryAlertSink();
+  return runPipeline({
+    context: {
+      domain,
+      objects: new LocalFolderObjectStore(dir),
+      state: new MemoryStateStore(),
+      metrics: NO_METRICS,
+      deadLetters: new JsonlDeadLetterSink(join(dir, '_deadletter')),
+      alerts,
+    },
+    source: new GeneratorSource(domain, count, { ...options, topic }),
+    batchSize: 1_000,
+  });
+}
+
+export interface ChainDeps {
+  readonly ingest: ConsumerDeps;
+  readonly enrich: ConsumerDeps;
+  readonly windows: ConsumerDeps;
+  readonly cep: ConsumerDeps;
+}
+
+export type Invoke = (
+  consumer: keyof ChainDeps,
+  event: LambdaKafkaEvent,
+) => Promise<{ batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[] }>;
+
+/** Calls the consumer functions directly. */
+export function directInvoke(deps: ChainDeps): Invoke {
+  return (consumer, event) => CONSUMER_FUNCTIONS[consumer](deps[consumer], event);
+}
+
+const CONSUMER_FUNCTIONS = { ingest, enrich, windows, cep } as const;
+
+/**
+ * Drives the four consumers the way the mapping would, without Kafka: raw batches per partition
+ * through ingest and enrich, then the enriched topic (memory) through cep per partition and
+ * windows with one multi-partition event per round, then the end-of-run window flush. Throws if
+ * an invocation reports a failure.
+ */
+export async function runChain(
+  invoke: Invoke,
+  flushDeps: ConsumerDeps,
+  raw: readonly EventRecord[],
+  enrichedTopic: MemoryTopic,
+  options: { partitions: number; batchSize: number },
+): Promise<void> {
+  const check = (what: string, r: Awaited<ReturnType<Invoke>>) => {
+    if (r.batchItemFailures.length > 0)
+      throw new Error(`${what} failed: ${JSON.stringify(r.batchItemFailures)}`);
+  };
+  for (let p = 0; p < options.partitions; p++) {
+    for (const b of batches(raw, p, options.batchSize)) {
+      const ev = kafkaEvent(b);
+      check('ingest', await invoke('ingest', ev));
+      check('enrich', await invoke('enrich', ev));
+    }
+  }
+  const perPartition = Array.from({ length: options.partitions }, (_, p) =>
+    batches(enrichedTopic.records(p), p, options.batchSize),
+  );
+  const rounds = Math.max(0, ...perPartition.map((b) => b.length));
+  for (let i = 0; i < rounds; i++) {
+    const round: EventRecord[] = [];
+    for (let p = 0; p < options.partitions; p++) {
+      const b = perPartition[p]![i];
+      if (b === undefined) continue;
+      round.push(...b);
+      check('cep', await invoke('cep', kafkaEvent(b)));
+    }
+    check('windows', await invoke('windows', kafkaEvent(round)));
+  }
+  await flushWindows(flushDeps, enrichedTopic.topic);
 }

@@ -34,16 +34,26 @@ export class BufferedObjectStore implements ObjectStore {
     return this.pending.size;
   }
 
-  /** Writes every buffered object to the target, `parallel` at a time. */
+  /**
+   * Writes every buffered object to the target, `parallel` at a time. On a failure no further
+   * write starts, and the call rejects only once the writes in flight have settled: when an
+   * attempt fails, none of its writes is still landing behind the retry.
+   */
   async flush(parallel = 8): Promise<void> {
     const entries = [...this.pending.entries()];
     let next = 0;
+    let failure: { error: unknown } | undefined;
     const worker = async (): Promise<void> => {
-      while (next < entries.length) {
+      while (next < entries.length && failure === undefined) {
         const [key, bytes] = entries[next++]!;
-        await this.target.put(key, bytes);
+        try {
+          await this.target.put(key, bytes);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, entries.length) }, worker));
+    if (failure !== undefined) throw failure.error;
   }
 }

@@ -253,6 +253,7 @@ function decodeEvents(
   domain: Domain,
   records: readonly DecodedRecord[],
   sourceFences: Readonly<Record<string, number>>,
+  coordinates: 'enriched' | 'source' = 'enriched',
 ): DecodedEvents {
   const sources: Record<string, number> = { ...sourceFences };
   const events: SilverEvent[] = [];
@@ -269,7 +270,15 @@ function decodeEvents(
       sources[src.id] = src.offset;
     }
     try {
-      events.push(decodeEnrichedRecord(domain, r));
+      const e = decodeEnrichedRecord(domain, r);
+      const at = src === undefined ? -1 : src.id.lastIndexOf('-');
+      // Windows see the raw record's coordinates (its partition's watermark, the late_events
+      // row's coordinates, as in embedded runs); cep keeps the enriched ones its fence tracks.
+      events.push(
+        coordinates === 'source' && src !== undefined && at > 0
+          ? { ...e, topic: src.id.slice(0, at), partition: Number(src.id.slice(at + 1)), offset: src.offset }
+          : e,
+      );
     } catch (err) {
       letters.push(toDeadLetter(r, { code: 'wrong_type', message: (err as Error).message }));
     }
@@ -367,7 +376,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
             lastOffset: records[records.length - 1]!.offset,
           };
           name ??= range;
-          const decoded = decodeEvents(deps.domain, records, sources);
+          const decoded = decodeEvents(deps.domain, records, sources, 'source');
           sources = decoded.sources;
           if (decoded.letters.length > 0) await sendLetters(deps, range, decoded.letters);
           for (const e of decoded.events) engine.add(e);

@@ -1,0 +1,159 @@
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
+import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
+import type { DeadLetter } from '../../functions/core/index.ts';
+import { enrich } from '../../functions/handlers/lib/consumers.ts';
+import type { RunResult } from '../../functions/pipeline/pipeline.ts';
+import {
+  batches,
+  type ChainDeps,
+  createResources,
+  depsFor,
+  directInvoke,
+  drainQueue,
+  embeddedRun,
+  emulatorClients,
+  kafkaEvent,
+  listKeys,
+  MemoryAlerts,
+  MemoryTopic,
+  type Resources,
+  rawRecords,
+  readLakehouse,
+  runChain,
+} from './handlers.support.ts';
+
+const RAW = 'tw.raw';
+const ENRICHED = 'tw.enriched';
+const COUNT = 4_000;
+const GEN = { seed: 7, poisonRate: 0.01, duplicateRate: 0.01, anomalies: true } as const;
+
+async function allKeys(res: Resources): Promise<string[]> {
+  const keys: string[] = [];
+  for (const b of Object.values(res.buckets)) keys.push(...(await listKeys(res.clients.s3, b)));
+  return keys.sort();
+}
+
+describe('the consumers chained on the emulator (direct invocations, one raw partition)', () => {
+  let res: Resources;
+  let topic: MemoryTopic;
+  let alerts: MemoryAlerts;
+  let chain: ChainDeps;
+  let embedded: RunResult;
+  let embeddedDir: string;
+  let localDir: string;
+  const raw = rawRecords(RAW, COUNT, 1, GEN).records;
+
+  beforeAll(async () => {
+    res = await createResources();
+    topic = new MemoryTopic(ENRICHED);
+    alerts = new MemoryAlerts();
+    chain = {
+      ingest: depsFor(res),
+      enrich: depsFor(res, { enriched: topic }),
+      windows: depsFor(res),
+      cep: depsFor(res, { alerts }),
+    };
+    await runChain(directInvoke(chain), chain.windows, raw, topic, { partitions: 1, batchSize: 400 });
+    localDir = await mkdtemp(join(tmpdir(), 'tw-local-'));
+    await copyLayers(depsFor(res).objects, localDir);
+    embeddedDir = await mkdtemp(join(tmpdir(), 'tw-embedded-'));
+    embedded = await embeddedRun(embeddedDir, COUNT, GEN, RAW);
+  });
+
+  it('lands as many rows in every layer table as the embedded run of the same input', async () => {
+    // Act
+    const local = await readLakehouse(localDir);
+    const reference = await readLakehouse(embeddedDir);
+    // Assess
+    expect(local.counts['bronze/raw_events']).toBe(COUNT);
+    for (const [path, n] of Object.entries(reference.counts)) {
+      if (path === 'ops/batch_quality') continue; // one row per batch: batch sizes differ by design
+      expect({ path, rows: local.counts[path] }).toEqual({ path, rows: n });
+    }
+    expect(embedded.conservation.ok).toBe(true);
+  });
+
+  it('produces exactly the gold rows of the embedded run', async () => {
+    const local = await readLakehouse(localDir);
+    const reference = await readLakehouse(embeddedDir);
+    expect(local.gold).toEqual(reference.gold);
+  });
+
+  it('dead-letters every poison record once, with the reason the embedded run gives', async () => {
+    // Act
+    const letters = await drainQueue(res.clients.sqs, res.queueUrl);
+    const files = await readdir(join(embeddedDir, '_deadletter'));
+    const expected: DeadLetter[] = [];
+    for (const f of files) {
+      for (const line of (await readFile(join(embeddedDir, '_deadletter', f), 'utf8')).split('\n')) {
+        if (line) expected.push(JSON.parse(line) as DeadLetter);
+      }
+    }
+    // Assess
+    const byOffset = (a: DeadLetter, b: DeadLetter) => a.offset - b.offset;
+    expect(letters.length).toBe(embedded.deadLettered);
+    expect(letters.sort(byOffset)).toEqual(expected.sort(byOffset));
+  });
+
+  it('publishes every alert of gold/alerts to the alert sink', () => {
+    expect(alerts.sent.length).toBe(embedded.alerts);
+    expect(new Set(alerts.sent.map((a) => a['alert_id'])).size).toBe(embedded.alerts);
+  });
+
+  it('changes nothing when every batch is delivered again', async () => {
+    // Prepare
+    const before = await allKeys(res);
+    const published = topic.records(0).length;
+    // Act
+    await runChain(directInvoke(chain), chain.windows, raw, new MemoryTopic(ENRICHED), {
+      partitions: 1,
+      batchSize: 400,
+    });
+    for (const b of batches(raw, 0, 250)) await directInvoke(chain)('enrich', kafkaEvent(b));
+    // Assess
+    expect(await allKeys(res)).toEqual(before);
+    expect(topic.records(0).length).toBe(published);
+    expect(await drainQueue(res.clients.sqs, res.queueUrl)).toEqual([]);
+  });
+});
+
+describe('a dead attempt', () => {
+  it('has its outputs removed when the batch is retried with other boundaries', async () => {
+    // Prepare: an S3 client that writes silver but fails on ops/, as if the function died mid-write
+    const res = await createResources();
+    const broken = emulatorClients().s3;
+    let puts = 0;
+    broken.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        const key = (args.input as { Key?: string }).Key ?? '';
+        if (ctx.commandName === 'PutObjectCommand' && key.startsWith('ops/')) {
+          puts++;
+          throw Object.assign(new Error('died'), { name: 'Died' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'dieOnOpsPut' },
+    );
+    const dying = { ...depsFor(res, { enriched: new MemoryTopic(ENRICHED) }) };
+    const dyingDeps = { ...dying, objects: new S3ObjectStore({ buckets: res.buckets, client: broken }) };
+    const records = rawRecords(RAW, 300, 1, { seed: 3 }).records;
+    const healthy = depsFor(res, { enriched: new MemoryTopic(ENRICHED) });
+    // Act
+    const died = await enrich(dyingDeps, kafkaEvent(records));
+    const mid = await listKeys(res.clients.s3, res.buckets.silver);
+    await enrich(healthy, kafkaEvent(records.slice(0, 120)));
+    await enrich(healthy, kafkaEvent(records.slice(120)));
+    const silver = await listKeys(res.clients.s3, res.buckets.silver);
+    // Assess
+    expect(puts).toBeGreaterThan(0);
+    expect(died.batchItemFailures).toEqual([{ itemIdentifier: { partition: `${RAW}-0`, offset: 0 } }]);
+    expect(mid.some((k) => k.endsWith(`${RAW}-0-0-299.parquet`))).toBe(true);
+    expect(silver.some((k) => k.endsWith(`${RAW}-0-0-299.parquet`))).toBe(false);
+    expect(silver.some((k) => k.endsWith(`${RAW}-0-0-119.parquet`))).toBe(true);
+    expect(silver.some((k) => k.endsWith(`${RAW}-0-120-299.parquet`))).toBe(true);
+  });
+});
