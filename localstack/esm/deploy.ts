@@ -147,6 +147,29 @@ function cdkEnv(e: Endpoints): NodeJS.ProcessEnv {
 }
 
 /**
+ * Makes sure `cdkOut` holds the stage's assembly, synthesizing it (`npx cdk synth -c env=<stage>`)
+ * when it does not. Returns whether it synthesized.
+ */
+export async function ensureLocalAssembly(options: DeployLocalOptions = {}): Promise<boolean> {
+  const stage = options.stage ?? 'local';
+  const cdkOut = options.cdkOut ?? join(REPO_ROOT, 'cdk.out');
+  try {
+    stageAssemblyDir(cdkOut, stage);
+    return false;
+  } catch {
+    const log = options.log ?? ((line: string) => process.stderr.write(`[synth] ${line}\n`));
+    log(`synthesizing Tidewater-${stage} into ${cdkOut}`);
+    await run(
+      'npx',
+      ['cdk', 'synth', '-c', `env=${stage}`, '--quiet', '--output', cdkOut],
+      cdkEnv(options.endpoints ?? endpoints()),
+      log,
+    );
+    return true;
+  }
+}
+
+/**
  * Deploys `Tidewater-<stage>/*` to the emulator with the pinned CDK CLI (`npx cdk deploy -c
  * env=<stage> --require-approval never`), bootstrapping first when the `CDKToolkit` stack is
  * missing. Skipped when every stack is already deployed with the template in `cdkOut`.

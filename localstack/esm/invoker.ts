@@ -130,7 +130,8 @@ export function workerInvoker(
 ): Invoker {
   let worker: Worker | undefined;
   let nextId = 1;
-  const pending = new Map<number, (r: { ok: true; value: unknown } | { ok: false; error: string }) => void>();
+  type Done = (r: { ok: true; value: unknown } | { ok: false; error: string }) => void;
+  const pending = new Map<number, { worker: Worker; done: Done }>();
 
   function start(): Worker {
     const w = new Worker(WORKER_SOURCE, {
@@ -144,14 +145,17 @@ export function workerInvoker(
       workerData: { url: pathToFileURL(handlerFile).href, exportName, identity },
     });
     w.on('message', (msg: { id: number; ok: boolean; value?: unknown; error?: string }) => {
-      const done = pending.get(msg.id);
+      const entry = pending.get(msg.id);
       pending.delete(msg.id);
-      done?.(msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error ?? 'Unknown error' });
+      entry?.done(
+        msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error ?? 'Unknown error' },
+      );
     });
     const fail = (error: string) => {
-      for (const [id, done] of pending) {
+      for (const [id, entry] of pending) {
+        if (entry.worker !== w) continue;
         pending.delete(id);
-        done({ ok: false, error });
+        entry.done({ ok: false, error });
       }
       if (worker === w) worker = undefined;
     };
@@ -176,9 +180,12 @@ export function workerInvoker(
           void w.terminate();
           resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) });
         }, identity.timeoutSeconds * 1000);
-        pending.set(id, (r) => {
-          clearTimeout(timer);
-          resolve(r);
+        pending.set(id, {
+          worker: w,
+          done: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
         });
         w.postMessage({ id, requestId, deadline, event });
       });

@@ -208,7 +208,9 @@ export class MappingRunner {
         .finally(() => {
           this.inFlight--;
           this.queueCommits();
-          this.pump();
+          // Yield to the event loop between actions: a handler that fails synchronously must not
+          // turn retries into an endless chain of microtasks.
+          setImmediate(() => this.pump());
         });
     }
     this.queueCommits();
