@@ -41,7 +41,6 @@ function resolveDefinition(
   def: MappingDefinition,
   state: DeployedState | undefined,
   envOverrides: Readonly<Record<string, string>>,
-  region: string,
 ): { env: Record<string, string>; functionName: string; onFailure: string | null } {
   const env: Record<string, string> = {};
   const unresolved: string[] = [];
@@ -68,8 +67,38 @@ function resolveDefinition(
           ? resolveValue(def.onFailureDestination, def.stackName, state)
           : null;
   }
-  void region;
   return { env, functionName, onFailure };
+}
+
+/**
+ * The environment each function gets, resolved against the stacks deployed on the emulator
+ * (deploying first when they are missing or stale), keyed by function id. For callers that run a
+ * handler in-process (`handlerOverrides`) and need its environment before importing it.
+ */
+export async function resolveFunctionEnvironments(
+  options: Pick<
+    StartEventSourceMappingsOptions,
+    'cdkOut' | 'stage' | 'awsEndpoint' | 'envOverrides' | 'only'
+  > = {},
+): Promise<Record<string, Record<string, string>>> {
+  const stage = options.stage ?? 'local';
+  const cdkOut = options.cdkOut ?? join(REPO_ROOT, 'cdk.out');
+  const e = endpoints(
+    options.awsEndpoint ? { ...process.env, AWS_ENDPOINT_URL: options.awsEndpoint } : process.env,
+  );
+  await deployLocal({ cdkOut, stage, endpoints: e });
+  const only = options.only ? new Set(options.only) : undefined;
+  const defs = readMappings(cdkOut, stage).filter((d) => !only || only.has(d.functionId));
+  const state = await describeDeployed(
+    defs.map((d) => d.stackName),
+    e,
+  );
+  const out: Record<string, Record<string, string>> = {};
+  for (const def of defs) {
+    const overrides = { ...options.envOverrides?.['*'], ...options.envOverrides?.[def.functionId] };
+    out[def.functionId] = resolveDefinition(def, state, overrides).env;
+  }
+  return out;
 }
 
 /** Reads the mappings from the synthesized `local` template and starts polling the broker. */
@@ -106,7 +135,7 @@ export async function startEventSourceMappings(
     for (const def of defs) {
       const o = options.mappingOverrides?.[def.functionId] ?? {};
       const envOverrides = { ...options.envOverrides?.['*'], ...options.envOverrides?.[def.functionId] };
-      const r = resolveDefinition(def, state, envOverrides, e.region);
+      const r = resolveDefinition(def, state, envOverrides);
       const identity: FunctionIdentity = {
         functionName: r.functionName,
         functionArn: `arn:aws:lambda:${e.region}:${ACCOUNT}:function:${r.functionName}`,

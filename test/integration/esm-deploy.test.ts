@@ -13,6 +13,7 @@ import {
   ensureLocalAssembly,
   resolveValue,
 } from '../../localstack/esm/deploy.ts';
+import { resolveFunctionEnvironments } from '../../localstack/esm/index.ts';
 import { readMappings } from '../../localstack/esm/template.ts';
 
 const e = endpoints();
@@ -67,5 +68,20 @@ describe('deploying the local stage to the emulator', () => {
         `${m.functionId.charAt(0).toUpperCase()}${m.functionId.slice(1)}OnFailureQueue`,
       );
     }
+  });
+
+  it('gives each function its resolved environment, overrides applied, for in-process handlers', async () => {
+    const envs = await resolveFunctionEnvironments({
+      only: ['ingest'],
+      envOverrides: { '*': { POWERTOOLS_SERVICE_NAME: 'overridden' } },
+    });
+
+    expect(Object.keys(envs)).toEqual(['ingest']);
+    expect(envs['ingest']).toMatchObject({
+      TIDEWATER_CONSUMER: 'ingest',
+      POWERTOOLS_SERVICE_NAME: 'overridden',
+    });
+    const bucket = envs['ingest']?.['TIDEWATER_BRONZE_BUCKET'] as string;
+    await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).resolves.toBeDefined();
   });
 });
