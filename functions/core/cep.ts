@@ -119,6 +119,9 @@ export function emptyCepKeyState(): CepKeyState {
   };
 }
 
+/** Scratch set for merchant_diversity (cleared before and after each use). */
+const SEEN = new Set<string>();
+
 /** Index of the first element > x in ascending `a`. */
 function upperBound(a: readonly number[], x: number): number {
   let lo = 0;
@@ -206,7 +209,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
       state.m.splice(at, 0, merchant);
     }
     if (ts > state.maxTxTs) state.maxTxTs = ts;
-    const upTo = upperBound(tx, ts);
+    // Inserted after the equal ts: the first element > ts is right behind it.
+    const upTo = at + 1;
 
     const v = p.velocitySpike;
     if (v !== null) {
@@ -237,12 +241,18 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
       const from = upperBound(tx, ts - d.windowMs);
       let distinct = 0;
       if (upTo - from >= d.atLeast) {
-        const seen = new Set<string>();
-        for (let i = from; i < upTo; i++) {
-          const mm = state.m[i];
+        // While the pattern has fired, only "still at least N?" matters: stop counting at N.
+        // Armed, the exact count goes into the alert.
+        const stopAt = (state.fired & DIVERSITY) !== 0 ? d.atLeast : Number.POSITIVE_INFINITY;
+        const seen = SEEN;
+        seen.clear();
+        const m = state.m;
+        for (let i = from; i < upTo && seen.size < stopAt; i++) {
+          const mm = m[i];
           if (mm !== null && mm !== undefined) seen.add(mm);
         }
         distinct = seen.size;
+        seen.clear();
       }
       if (distinct >= d.atLeast) {
         if ((state.fired & DIVERSITY) === 0) {

@@ -84,14 +84,20 @@ interface Session {
   sched: number;
 }
 
+/** The sessions of one group: one map lookup per event finds both lists. */
+interface SessionGroup {
+  /** Open sessions sorted by start (non-overlapping). */
+  readonly open: Session[];
+  /** Emitted sessions [start, last] still relevant for lateness. */
+  readonly closed: Array<[number, number]>;
+}
+
 interface SessionDef {
   readonly kind: 'session';
   readonly spec: WindowSpec;
   readonly cast: GroupCast;
-  /** group -> open sessions sorted by start (non-overlapping) */
-  readonly open: Map<string, Session[]>;
-  /** group -> emitted sessions [start, last] still relevant for lateness */
-  readonly closed: Map<string, Array<[number, number]>>;
+  /** group -> its sessions; removed when it has neither open nor closed ones */
+  readonly groups: Map<string, SessionGroup>;
   /** emitted sessions in emission (= end) order, for pruning */
   closedQueue: Array<[string, number, number]>;
   closedHead: number;
@@ -157,6 +163,10 @@ export class WindowEngine {
   private minWm = Number.NEGATIVE_INFINITY;
   private late: Row[] = [];
   private flushed = false;
+  private readonly pids = new Map<string, Map<number, string>>();
+  private lastTopic: string | null = null;
+  private lastPartition = -1;
+  private lastPid = '';
 
   /** @param state a snapshot from a previous engine of the same domain; fresh state when omitted */
   constructor(domain: Domain, state?: WindowState) {
@@ -169,8 +179,7 @@ export class WindowEngine {
           kind: 'session',
           spec,
           cast,
-          open: new Map(),
-          closed: new Map(),
+          groups: new Map(),
           closedQueue: [],
           closedHead: 0,
           heap: [],
@@ -195,7 +204,7 @@ export class WindowEngine {
   /** Processes one silver event (arrival order matters; see the module doc). */
   add(event: SilverEvent): void {
     if (this.flushed) throw new Error('WindowEngine: add() after flush(); start a new engine for a new run');
-    const pid = `${event.topic}-${event.partition}`;
+    const pid = this.partitionId(event.topic, event.partition);
     const known = this.parts.get(pid);
     const wm = known === undefined ? this.minWm : known - this.ooo;
     const minWm = this.minWm;
@@ -221,6 +230,25 @@ export class WindowEngine {
       this.parts.set(pid, newMax);
       if (known === undefined || known - this.ooo <= this.minWm) this.recomputeMin();
     }
+  }
+
+  /** `"<topic>-<partition>"`, built once per partition (this runs for every event). */
+  private partitionId(topic: string, partition: number): string {
+    if (topic === this.lastTopic && partition === this.lastPartition) return this.lastPid;
+    let byPartition = this.pids.get(topic);
+    if (byPartition === undefined) {
+      byPartition = new Map();
+      this.pids.set(topic, byPartition);
+    }
+    let pid = byPartition.get(partition);
+    if (pid === undefined) {
+      pid = `${topic}-${partition}`;
+      byPartition.set(partition, pid);
+    }
+    this.lastTopic = topic;
+    this.lastPartition = partition;
+    this.lastPid = pid;
+    return pid;
   }
 
   private recomputeMin(): void {
@@ -290,20 +318,20 @@ export class WindowEngine {
       this.lateRow(def.spec, ts, ts + gap, group, e, wm);
       return;
     }
-    const closed = def.closed.get(group);
-    if (closed !== undefined) {
-      for (const [start, last] of closed) {
-        if (start - gap < ts && ts < last + gap) {
-          this.lateRow(def.spec, start, last + gap, group, e, wm);
-          return;
-        }
+    let sg = def.groups.get(group);
+    if (sg === undefined) {
+      sg = { open: [], closed: [] };
+      def.groups.set(group, sg);
+    }
+    const closed = sg.closed;
+    for (let i = 0; i < closed.length; i++) {
+      const c = closed[i]!;
+      if (c[0] - gap < ts && ts < c[1] + gap) {
+        this.lateRow(def.spec, c[0], c[1] + gap, group, e, wm);
+        return;
       }
     }
-    let list = def.open.get(group);
-    if (list === undefined) {
-      list = [];
-      def.open.set(group, list);
-    }
+    const list = sg.open;
     let first = -1;
     let count = 0;
     for (let i = 0; i < list.length; i++) {
@@ -386,12 +414,13 @@ export class WindowEngine {
             heapPush(def.heap, s);
             continue;
           }
-          const list = def.open.get(s.group);
-          if (list === undefined) continue;
+          const sg = def.groups.get(s.group);
+          if (sg === undefined) continue;
+          const list = sg.open;
           const idx = list.indexOf(s);
           if (idx < 0) continue;
           list.splice(idx, 1);
-          if (list.length === 0) def.open.delete(s.group);
+          if (list.length === 0 && sg.closed.length === 0) def.groups.delete(s.group);
           s.dead = true;
           emitted.push([s.group, s]);
         }
@@ -399,12 +428,12 @@ export class WindowEngine {
         for (const [group, s] of emitted) {
           out.push(this.sessionRow(def, group, s));
           if (!all) {
-            let c = def.closed.get(group);
-            if (c === undefined) {
-              c = [];
-              def.closed.set(group, c);
+            let sg = def.groups.get(group);
+            if (sg === undefined) {
+              sg = { open: [], closed: [] };
+              def.groups.set(group, sg);
             }
-            c.push([s.start, s.last]);
+            sg.closed.push([s.start, s.last]);
             def.closedQueue.push([group, s.start, s.last]);
           }
         }
@@ -423,11 +452,12 @@ export class WindowEngine {
     let head = def.closedHead;
     while (head < q.length && q[head]![2] + 2 * gap <= this.minWm) {
       const [group, start] = q[head]!;
-      const c = def.closed.get(group);
-      if (c !== undefined) {
+      const sg = def.groups.get(group);
+      if (sg !== undefined) {
+        const c = sg.closed;
         const i = c.findIndex((x) => x[0] === start);
         if (i >= 0) c.splice(i, 1);
-        if (c.length === 0) def.closed.delete(group);
+        if (c.length === 0 && sg.open.length === 0) def.groups.delete(group);
       }
       head++;
     }
@@ -466,12 +496,12 @@ export class WindowEngine {
         fixed[def.spec.name] = list;
       } else {
         const open: Array<[string, number, number, ...Aggregate]> = [];
-        for (const [g, list] of def.open) for (const s of list) open.push([g, s.start, s.last, ...s.agg]);
+        for (const [g, sg] of def.groups) for (const s of sg.open) open.push([g, s.start, s.last, ...s.agg]);
         sessions[def.spec.name] = {
           open,
           closed: def.closedQueue
             .slice(def.closedHead)
-            .filter(([g, start]) => def.closed.get(g)?.some((c) => c[0] === start)),
+            .filter(([g, start]) => def.groups.get(g)?.closed.some((c) => c[0] === start)),
         };
       }
     }
@@ -497,10 +527,10 @@ export class WindowEngine {
         const s = state.sessions[def.spec.name];
         if (s === undefined) continue;
         for (const [g, start, last, ...a] of s.open) {
-          let list = def.open.get(g);
-          if (list === undefined) {
-            list = [];
-            def.open.set(g, list);
+          let sg = def.groups.get(g);
+          if (sg === undefined) {
+            sg = { open: [], closed: [] };
+            def.groups.set(g, sg);
           }
           const session: Session = {
             start,
@@ -510,17 +540,17 @@ export class WindowEngine {
             dead: false,
             sched: last + def.spec.gapMs,
           };
-          list.push(session);
+          sg.open.push(session);
           heapPush(def.heap, session);
         }
-        for (const list of def.open.values()) list.sort((x, y) => x.start - y.start);
+        for (const sg of def.groups.values()) sg.open.sort((x, y) => x.start - y.start);
         for (const [g, start, last] of s.closed) {
-          let c = def.closed.get(g);
-          if (c === undefined) {
-            c = [];
-            def.closed.set(g, c);
+          let sg = def.groups.get(g);
+          if (sg === undefined) {
+            sg = { open: [], closed: [] };
+            def.groups.set(g, sg);
           }
-          c.push([start, last]);
+          sg.closed.push([start, last]);
           def.closedQueue.push([g, start, last]);
         }
       }
