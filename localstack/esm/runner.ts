@@ -108,8 +108,7 @@ export class MappingRunner {
     });
     this.consumer = consumer;
     const topics = [...s.topics];
-    const metadata = await consumer.metadata({ topics, forceUpdate: true });
-    for (const t of topics) this.partitionsByTopic.set(t, metadata.topics.get(t)?.partitionsCount ?? 0);
+    await this.waitForTopics(consumer, topics);
     const earliest = await consumer.listOffsets({ topics, timestamp: -2n });
     const latest = await consumer.listOffsets({ topics, timestamp: -1n });
     const committed = await consumer.listCommittedOffsets({
@@ -150,6 +149,27 @@ export class MappingRunner {
       this.log(`${s.functionId}: consumer error: ${error.message}`);
     });
     this.pump();
+  }
+
+  /** Like Lambda's mapping, waits for missing topics (for a while), then names them. */
+  private async waitForTopics(consumer: BufferConsumer, topics: string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError = 'no partitions';
+    for (;;) {
+      try {
+        const metadata = await consumer.metadata({ topics, forceUpdate: true });
+        for (const t of topics) this.partitionsByTopic.set(t, metadata.topics.get(t)?.partitionsCount ?? 0);
+        if (topics.every((t) => (this.partitionsByTopic.get(t) ?? 0) > 0)) return;
+      } catch (error) {
+        lastError = String(error);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `mapping ${this.settings.functionId}: topic ${topics.join(', ')} not found on ${this.settings.brokers.join(',')} after ${timeoutMs} ms (${lastError}); create it first, e.g. with ensureTopic() from localstack/topics.ts`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Everything consumed up to the high watermark is resolved and committed, and nothing is in flight. */

@@ -296,4 +296,22 @@ describe('local Kafka event source mapping on the real broker', () => {
 
     expect(delivered).toEqual(['p0-n3', 'p0-n4']);
   });
+
+  it('waits for a topic that does not exist yet, as Lambda does, and consumes it once created', async () => {
+    const topic = `esm-it-late-${randomUUID().slice(0, 8)}`;
+    topics.push(topic);
+    const delivered: string[] = [];
+    const handler: LocalKafkaHandler = (event) => {
+      delivered.push(...deliveries(event).map((d) => d.value));
+    };
+
+    const starting = start(topic, handler);
+    await ensureTopic(admin, topic, 1);
+    await produce(topic, 1, 0, 2);
+    const running = await starting;
+    await running.waitUntilIdle({ timeoutMs: 60_000 });
+    await running.stop();
+
+    expect(delivered).toEqual(['p0-n0', 'p0-n1']);
+  });
 });
