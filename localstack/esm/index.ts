@@ -16,7 +16,7 @@
  */
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { awsClientConfig, endpoints, externalServices } from '../endpoints.ts';
+import { awsClientConfig, type Endpoints, endpoints, externalServices } from '../endpoints.ts';
 import { type DeployedState, deployLocal, describeDeployed, REPO_ROOT, resolveValue } from './deploy.ts';
 import { type FunctionIdentity, type Invoker, inProcessInvoker, workerInvoker } from './invoker.ts';
 import { MappingRunner, type RunnerSettings } from './runner.ts';
@@ -71,7 +71,27 @@ function resolveDefinition(
 }
 
 /**
- * The environment each function gets, resolved against the stacks deployed on the emulator
+ * What the Lambda runtime adds to a function's environment, pointed at the emulator: region,
+ * credentials and `AWS_ENDPOINT_URL` (so SDK clients reach the emulator, never AWS).
+ */
+function lambdaRuntimeEnv(e: Endpoints, identity: FunctionIdentity): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: e.awsEndpoint,
+    AWS_REGION: e.region,
+    AWS_DEFAULT_REGION: e.region,
+    AWS_ACCESS_KEY_ID: e.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: e.credentials.secretAccessKey,
+    ...(e.credentials.sessionToken ? { AWS_SESSION_TOKEN: e.credentials.sessionToken } : {}),
+    AWS_LAMBDA_FUNCTION_NAME: identity.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(identity.memorySizeMiB),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${identity.functionName}`,
+  };
+}
+
+/**
+ * The environment each function gets (the runtime's variables pointed at the emulator, then the
+ * template's), resolved against the stacks deployed on the emulator
  * (deploying first when they are missing or stale), keyed by function id. For callers that run a
  * handler in-process (`handlerOverrides`) and need its environment before importing it.
  */
@@ -96,7 +116,14 @@ export async function resolveFunctionEnvironments(
   const out: Record<string, Record<string, string>> = {};
   for (const def of defs) {
     const overrides = { ...options.envOverrides?.['*'], ...options.envOverrides?.[def.functionId] };
-    out[def.functionId] = resolveDefinition(def, state, overrides).env;
+    const r = resolveDefinition(def, state, overrides);
+    const identity: FunctionIdentity = {
+      functionName: r.functionName,
+      functionArn: `arn:aws:lambda:${e.region}:${ACCOUNT}:function:${r.functionName}`,
+      memorySizeMiB: def.memorySizeMiB,
+      timeoutSeconds: def.timeoutSeconds,
+    };
+    out[def.functionId] = { ...lambdaRuntimeEnv(e, identity), ...r.env };
   }
   return out;
 }
@@ -145,7 +172,10 @@ export async function startEventSourceMappings(
       const override = options.handlerOverrides?.[def.functionId];
       const invoker: Invoker = override
         ? inProcessInvoker(identity, override)
-        : workerInvoker(identity, def.handlerFile, def.handlerExport, r.env);
+        : workerInvoker(identity, def.handlerFile, def.handlerExport, {
+            ...lambdaRuntimeEnv(e, identity),
+            ...r.env,
+          });
       const brokers =
         options.kafkaBrokers ??
         (externalServices().kafka || def.bootstrapServers.length === 0

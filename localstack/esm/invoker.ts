@@ -136,12 +136,7 @@ export function workerInvoker(
   function start(): Worker {
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
-      env: {
-        ...process.env,
-        ...env,
-        AWS_LAMBDA_FUNCTION_NAME: identity.functionName,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(identity.memorySizeMiB),
-      },
+      env: { ...process.env, ...env },
       workerData: { url: pathToFileURL(handlerFile).href, exportName, identity },
     });
     w.on('message', (msg: { id: number; ok: boolean; value?: unknown; error?: string }) => {

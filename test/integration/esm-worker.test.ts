@@ -28,6 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'esm-worker-'));
 interface ProbeLine {
   consumer: string;
   tag: string;
+  endpoint: string;
   functionName: string;
   requestId: string;
   remainingMs: number;
@@ -78,6 +79,7 @@ describe('local mapping running the bundled handler file', () => {
       expect(l).toMatchObject({
         consumer: 'probe',
         tag: 'tagged',
+        endpoint: e.awsEndpoint,
         functionName: 'Tidewater-local-Processing-ProbeFunction',
       });
       expect(l.remainingMs).toBeGreaterThan(0);
