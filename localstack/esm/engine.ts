@@ -246,6 +246,13 @@ export class MappingEngine {
     return out;
   }
 
+  /** Records fed and not yet taken into a batch. */
+  queued(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
   /** Nothing queued, nothing held. */
   isIdle(): boolean {
     if (this.batches.size > 0) return false;

@@ -140,8 +140,11 @@ export class MappingRunner {
       maxWaitTime: 100,
     });
     this.stream = stream;
+    // Backpressure: stop fetching while plenty of records wait for a batch.
+    const high = Math.max(10_000, 4 * s.batchSize * s.pollers);
     stream.on('data', (m: BufferMessage) => {
       this.engine.add([toPolled(m)]);
+      if (this.engine.queued() >= high) stream.pause();
       this.pump();
     });
     stream.on('error', (error: Error) => {
@@ -221,6 +224,8 @@ export class MappingRunner {
   private pump(): void {
     if (this.stopping) return;
     clearTimeout(this.timer);
+    const high = Math.max(10_000, 4 * this.settings.batchSize * this.settings.pollers);
+    if (this.stream?.isPaused() && this.engine.queued() < high / 2) this.stream.resume();
     for (const action of this.engine.poll()) {
       this.inFlight++;
       void this.perform(action)
