@@ -98,7 +98,7 @@ function toLambdaEvents(
 
 function inputCacheFile(domainName: string, n: number, seed: number): string {
   const h = createHash('sha256');
-  for (const f of ['generator.ts', 'random.ts', 'geo.ts', 'domain.ts'])
+  for (const f of ['generator.ts', 'random.ts', 'geo.ts', 'domain.ts', 'time.ts'])
     h.update(readFileSync(join(repoRoot, 'functions', 'core', f)));
   h.update(readFileSync(join(current.domainsDir(), `${domainName}.yaml`)));
   h.update(JSON.stringify({ n, seed, GENERATOR_OPTIONS }));

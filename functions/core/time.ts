@@ -4,6 +4,8 @@
  */
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 function digits(s: string, from: number, count: number): number {
   let n = 0;
@@ -79,11 +81,34 @@ export function parseIsoTimestamp(s: string): number | undefined {
   } else {
     return undefined;
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
+  // Date.UTC reads years 0-99 as 1900-1999: keep that (rare) case on Date.UTC, exactly as before.
+  if (year < 100) return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
+  return (
+    epochDay(year, month, day) * DAY_MS +
+    hour * HOUR_MS +
+    minute * 60_000 +
+    second * 1000 +
+    millis -
+    offsetMin * 60_000
+  );
 }
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+let lastCivil = -1;
+let lastEpochDay = 0;
+
+/** Days since the epoch of a valid civil date (H. Hinnant's days_from_civil), memoized for the last date. */
+function epochDay(year: number, month: number, day: number): number {
+  const civil = (year * 100 + month) * 100 + day;
+  if (civil === lastCivil) return lastEpochDay;
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  lastCivil = civil;
+  lastEpochDay = era * 146097 + doe - 719468;
+  return lastEpochDay;
+}
 
 /** Days since the epoch to a civil date (proleptic Gregorian), H. Hinnant's algorithm. */
 function civilFromDays(days: number): [number, number, number] {
@@ -102,9 +127,13 @@ function civilFromDays(days: number): [number, number, number] {
 
 const dateCache = new Map<number, string>();
 
+let lastDay = Number.NaN;
+let lastDate = '';
+
 /** The UTC calendar date `YYYY-MM-DD` of an epoch-ms instant (cached per day: it is on the hot path). */
 export function utcDate(ms: number): string {
   const days = Math.floor(ms / DAY_MS);
+  if (days === lastDay) return lastDate;
   let text = dateCache.get(days);
   if (text === undefined) {
     const [y, m, d] = civilFromDays(days);
@@ -112,6 +141,8 @@ export function utcDate(ms: number): string {
     if (dateCache.size > 4096) dateCache.clear();
     dateCache.set(days, text);
   }
+  lastDay = days;
+  lastDate = text;
   return text;
 }
 

@@ -15,7 +15,7 @@ import {
   loadDomain,
 } from '../../../functions/core/index.ts';
 import { asciiFromBase64 } from '../../../functions/core/kafka.ts';
-import { isoString } from '../../../functions/core/time.ts';
+import { isoString, parseIsoTimestamp } from '../../../functions/core/time.ts';
 import { FlatJsonScanner } from '../../../functions/core/validate.ts';
 
 const NAMES = ['event_id', 'event_type', 'ts', 'amount', 'a', 'lat', 'lon'];
@@ -216,5 +216,29 @@ describe('generator speed-ups', () => {
     }))
       h.update(`${r.key}\n${r.value}\n${JSON.stringify(r.label ?? null)}\n`);
     expect(h.digest('hex')).toBe('fe32a8820f0d2b60b05439a36a37612be6f1e267b00fdd9c4556f02f277a700a');
+  });
+});
+
+describe('parseIsoTimestamp without Date.UTC', () => {
+  it('equals Date.parse on ISO texts with zones, years 0100-9999', () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -59_011_372_800_000, max: 253_402_214_399_999 }),
+        fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
+        fc.constantFrom(0, 1, 2, 3, 4),
+        (ms, offsetMin, form) => {
+          const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+          const zone =
+            offsetMin === 0 && form === 0
+              ? 'Z'
+              : `${offsetMin < 0 ? '-' : '+'}${two(Math.floor(Math.abs(offsetMin) / 60))}:${two(Math.abs(offsetMin) % 60)}`;
+          const body = [local, local.slice(0, 19), local.slice(0, 16), local.slice(0, 21), local][form]!;
+          const text = body + zone;
+          expect(parseIsoTimestamp(text)).toBe(Date.parse(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
