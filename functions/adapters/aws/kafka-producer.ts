@@ -1,4 +1,4 @@
-import { Producer, type ProducerOptions, stringSerializers } from '@platformatic/kafka';
+import { Admin, Producer, type ProducerOptions, stringSerializers } from '@platformatic/kafka';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import type { Row, SilverEvent } from '../../core/index.ts';
 import { encodeEnrichedEvent } from '../../pipeline/enriched.ts';
@@ -25,6 +25,32 @@ export interface KafkaConnection {
   readonly clientId?: string;
 }
 
+function auth(conn: KafkaConnection): Pick<ProducerOptions<string, string, string, string>, 'tls' | 'sasl'> {
+  if (conn.auth === 'none') return {};
+  const region = conn.region ?? process.env['AWS_REGION'] ?? 'us-east-1';
+  return {
+    tls: {},
+    sasl: { mechanism: 'OAUTHBEARER', token: async () => (await generateAuthToken({ region })).token },
+  };
+}
+
+/** The partition ids (`<topic>-<p>`) of a topic, from the cluster's metadata. */
+export async function topicPartitionIds(conn: KafkaConnection, topic: string): Promise<string[]> {
+  const admin = new Admin({
+    clientId: conn.clientId ?? 'tidewater',
+    bootstrapBrokers: [...conn.bootstrapServers],
+    ...auth(conn),
+  });
+  try {
+    const metadata = await admin.metadata({ topics: [topic] });
+    const n = metadata.topics.get(topic)?.partitions.length ?? 0;
+    if (n === 0) throw new Error(`topic ${topic} has no partitions on ${conn.bootstrapServers.join(',')}`);
+    return Array.from({ length: n }, (_, p) => `${topic}-${p}`);
+  } finally {
+    await admin.close();
+  }
+}
+
 export type StringProducer = Producer<string, string, string, string>;
 
 export function createProducer(conn: KafkaConnection): StringProducer {
@@ -36,16 +62,7 @@ export function createProducer(conn: KafkaConnection): StringProducer {
     acks: -1,
     autocreateTopics: false,
   };
-  if (conn.auth === 'none') return new Producer(base);
-  const region = conn.region ?? process.env['AWS_REGION'] ?? 'us-east-1';
-  return new Producer({
-    ...base,
-    tls: {},
-    sasl: {
-      mechanism: 'OAUTHBEARER',
-      token: async () => (await generateAuthToken({ region })).token,
-    },
-  });
+  return new Producer({ ...base, ...auth(conn) });
 }
 
 /**

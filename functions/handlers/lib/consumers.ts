@@ -59,6 +59,12 @@ export interface ConsumerDeps {
   readonly enriched?: EnrichedPublisher;
   /** cep. */
   readonly alerts?: AlertSink;
+  /**
+   * windows: the source partitions (`<raw topic>-<p>`) the engine must know from its first event,
+   * so that no window is final before every partition has had its say (SPEC §3).
+   * @default only the partitions seen so far
+   */
+  readonly sourcePartitions?: () => Promise<readonly string[]>;
   /** Called with each partition's error before it is reported (logging). */
   readonly onError?: (partition: string, err: unknown) => void;
   /** @default Date.now */
@@ -361,11 +367,10 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
       deps.objects,
       windowsStateId(topic),
       async (loaded, out) => {
-        const engine = new WindowEngine(deps.domain, loaded.state);
         const fences: Record<string, number> = { ...loaded.fences };
         let sources: Readonly<Record<string, number>> = loaded.sources;
         let name: SourceRange | undefined;
-        let events = 0;
+        const events: SilverEvent[][] = [];
         for (const b of batches) {
           const records = fresh(b.records, loaded.fences[String(b.partition)]);
           if (records.length === 0) continue;
@@ -379,12 +384,18 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
           const decoded = decodeEvents(deps.domain, records, sources, 'source');
           sources = decoded.sources;
           if (decoded.letters.length > 0) await sendLetters(deps, range, decoded.letters);
-          for (const e of decoded.events) engine.add(e);
-          events += decoded.events.length;
+          events.push(decoded.events);
           fences[String(b.partition)] = range.lastOffset;
         }
         if (name === undefined) return undefined;
-        deps.metrics.count('RecordsIn', events, { layer: 'gold' });
+        const known = deps.sourcePartitions ? await deps.sourcePartitions() : [];
+        const engine = new WindowEngine(deps.domain, withPartitions(loaded.state, events, known));
+        let n = 0;
+        for (const list of events) {
+          for (const e of list) engine.add(e);
+          n += list.length;
+        }
+        deps.metrics.count('RecordsIn', n, { layer: 'gold' });
         await writeWindowOutput(deps, out, engine.collect(), name);
         return { state: engine.snapshot(), fences, sources } satisfies StateUpdate<WindowState>;
       },
@@ -398,6 +409,37 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
       })),
     };
   }
+}
+
+/** Event time standing for "no event yet" (the earliest `Date`). */
+const NOT_YET = -8_640_000_000_000_000;
+
+/**
+ * The state with every source partition registered (the known ones, and this invocation's)
+ * before any event is added: the core starts a partition it has never seen at the current minimum
+ * watermark, and emits a window once every partition it knows has passed it, so a partition
+ * showing up late would make lateness, and whether a window is emitted twice, depend on how the
+ * event source mapping interleaves partitions rather than on the data. Registered at "no event
+ * yet", a partition holds windows open until its own events arrive and judges lateness on its own
+ * events only.
+ */
+function withPartitions(
+  state: WindowState | undefined,
+  events: readonly (readonly SilverEvent[])[],
+  known: readonly string[],
+): WindowState {
+  const base: WindowState = state ?? { version: 1, partitions: {}, fixed: {}, sessions: {} };
+  const partitions: Record<string, number> = { ...base.partitions };
+  let added = false;
+  const ids = [...known];
+  for (const list of events) if (list[0] !== undefined) ids.push(`${list[0].topic}-${list[0].partition}`);
+  for (const id of ids) {
+    if (partitions[id] === undefined) {
+      partitions[id] = NOT_YET;
+      added = true;
+    }
+  }
+  return added ? { ...base, partitions } : base;
 }
 
 async function writeWindowOutput(

@@ -4,6 +4,7 @@ import {
   KafkaAlertSink,
   KafkaEnrichedPublisher,
   type StringProducer,
+  topicPartitionIds,
 } from '../../adapters/aws/kafka-producer.ts';
 import { S3ObjectStore } from '../../adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../adapters/aws/sqs-dead-letter-sink.ts';
@@ -77,12 +78,30 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
       ? { enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched) }
       : {}),
     ...(consumer === 'cep' ? { alerts: new KafkaAlertSink(kafka(), config.topics.alerts) } : {}),
+    ...(consumer === 'windows' && config.kafka.bootstrapServers.length > 0
+      ? {
+          sourcePartitions: memo(() =>
+            topicPartitionIds({ ...config.kafka, clientId: 'tidewater-windows' }, config.topics.raw),
+          ),
+        }
+      : {}),
     onError: (partition, err) =>
       logger.error('partition failed; reported for retry', { partition, error: err as Error }),
   };
   const runtime = { deps, metrics, config };
   runtimes.set(consumer, runtime);
   return runtime;
+}
+
+function memo<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= f().catch((err: unknown) => {
+      p = undefined;
+      throw err;
+    });
+    return p;
+  };
 }
 
 /** Closes the shared producer and forgets the runtimes (tests, CLI). */

@@ -1,0 +1,135 @@
+import { DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
+import {
+  createProducer,
+  KafkaAlertSink,
+  KafkaEnrichedPublisher,
+  type StringProducer,
+} from '../../functions/adapters/aws/kafka-producer.ts';
+import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
+import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
+import type { AwsClients } from '../../functions/commons/clients.ts';
+import type { Domain, LambdaKafkaEvent } from '../../functions/core/index.ts';
+import {
+  type ConsumerDeps,
+  cep,
+  enrich,
+  ingest,
+  type KafkaBatchResponse,
+  windows,
+} from '../../functions/handlers/lib/consumers.ts';
+import type { Metrics } from '../../functions/ports/metrics.ts';
+import { NO_METRICS } from '../../functions/ports/metrics.ts';
+import { ensureLocalAssembly } from '../../localstack/esm/deploy.ts';
+import {
+  type LocalKafkaHandler,
+  type MappingSettingsOverride,
+  type RunningMappings,
+  startEventSourceMappings,
+} from '../../localstack/esm/index.ts';
+
+/**
+ * The four consumers on the local stack: the local event source mapping polls the real broker
+ * with the `local` template's mapping settings and invokes the consumer functions in this process
+ * with adapters on the emulator (S3, DynamoDB, SQS) and a real Kafka producer for the enriched and
+ * alerts topics. Used by `tidewater run --stack local`, the end-to-end and fault tests, and the
+ * local-stack benchmark. `wrap` lets a caller put a function around each handler (fault injection).
+ */
+export const CONSUMER_IDS = ['ingest', 'enrich', 'windows', 'cep'] as const;
+export type ConsumerId = (typeof CONSUMER_IDS)[number];
+
+export interface LocalResources {
+  readonly table: string;
+  readonly buckets: { readonly bronze: string; readonly silver: string; readonly gold: string };
+  readonly queueUrl: string;
+}
+
+export interface LocalTopics {
+  readonly raw: string;
+  readonly enriched: string;
+  readonly alerts: string;
+}
+
+export interface LocalPipelineOptions {
+  readonly domain: Domain;
+  readonly clients: AwsClients;
+  readonly resources: LocalResources;
+  readonly topics: LocalTopics;
+  readonly brokers: readonly string[];
+  /** Partitions of the raw topic (the windows engine registers them all up front). */
+  readonly rawPartitions: number;
+  /** Consumer group of each mapping: `<prefix>-<consumer>`. */
+  readonly groupPrefix: string;
+  /** Overrides of every mapping's settings (batch size, retries, ...). */
+  readonly mapping?: Partial<MappingSettingsOverride>;
+  readonly wrap?: (id: ConsumerId, handler: LocalKafkaHandler) => LocalKafkaHandler;
+  readonly metrics?: Metrics;
+  readonly verbose?: boolean;
+}
+
+export interface LocalPipeline {
+  readonly running: RunningMappings;
+  readonly deps: Readonly<Record<ConsumerId, ConsumerDeps>>;
+  readonly objects: S3ObjectStore;
+  stop(): Promise<void>;
+}
+
+const RUN = { ingest, enrich, windows, cep } as const;
+
+export async function startLocalPipeline(o: LocalPipelineOptions): Promise<LocalPipeline> {
+  const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
+  const table = new DynamoDbStateTable({
+    tableName: o.resources.table,
+    client: o.clients.dynamodb,
+    spill: objects,
+  });
+  const deadLetters = new SqsDeadLetterSink({
+    queueUrl: o.resources.queueUrl,
+    client: o.clients.sqs,
+    spill: objects,
+  });
+  const producer: StringProducer = createProducer({
+    bootstrapServers: o.brokers,
+    auth: 'none',
+    clientId: `${o.groupPrefix}-producer`,
+  });
+  const base = { domain: o.domain, objects, table, deadLetters, metrics: o.metrics ?? NO_METRICS };
+  const deps: Record<ConsumerId, ConsumerDeps> = {
+    ingest: base,
+    enrich: { ...base, enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched) },
+    windows: {
+      ...base,
+      sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),
+    },
+    cep: { ...base, alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField) },
+  };
+  const handlers: Record<string, LocalKafkaHandler> = {};
+  const overrides: Record<string, Partial<MappingSettingsOverride>> = {};
+  for (const id of CONSUMER_IDS) {
+    const h: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> =>
+      RUN[id](deps[id], event as LambdaKafkaEvent);
+    handlers[id] = o.wrap ? o.wrap(id, h) : h;
+    overrides[id] = {
+      topics: [id === 'ingest' || id === 'enrich' ? o.topics.raw : o.topics.enriched],
+      consumerGroupId: `${o.groupPrefix}-${id}`,
+      onFailureDestination: null,
+      ...o.mapping,
+    };
+  }
+  await ensureLocalAssembly();
+  const running = await startEventSourceMappings({
+    resolveEnv: false,
+    kafkaBrokers: [...o.brokers],
+    handlerOverrides: handlers,
+    mappingOverrides: overrides,
+    ...(o.verbose ? { verbose: true } : {}),
+  });
+  return {
+    running,
+    deps,
+    objects,
+    async stop() {
+      await running.stop();
+      await producer.close();
+    },
+  };
+}
