@@ -62,6 +62,8 @@ export interface LocalPipelineOptions {
   /** Overrides of every mapping's settings (batch size, retries, ...). */
   readonly mapping?: Partial<MappingSettingsOverride>;
   readonly wrap?: (id: ConsumerId, handler: LocalKafkaHandler) => LocalKafkaHandler;
+  /** SDK clients of one consumer (fault injection). @default `clients` */
+  readonly clientsFor?: (id: ConsumerId) => AwsClients;
   readonly metrics?: Metrics;
   readonly verbose?: boolean;
 }
@@ -76,31 +78,39 @@ export interface LocalPipeline {
 const RUN = { ingest, enrich, windows, cep } as const;
 
 export async function startLocalPipeline(o: LocalPipelineOptions): Promise<LocalPipeline> {
-  const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
-  const table = new DynamoDbStateTable({
-    tableName: o.resources.table,
-    client: o.clients.dynamodb,
-    spill: objects,
-  });
-  const deadLetters = new SqsDeadLetterSink({
-    queueUrl: o.resources.queueUrl,
-    client: o.clients.sqs,
-    spill: objects,
-  });
   const producer: StringProducer = createProducer({
     bootstrapServers: o.brokers,
     auth: 'none',
     clientId: `${o.groupPrefix}-producer`,
   });
-  const base = { domain: o.domain, objects, table, deadLetters, metrics: o.metrics ?? NO_METRICS };
+  const baseFor = (id: ConsumerId) => {
+    const clients = o.clientsFor?.(id) ?? o.clients;
+    const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: clients.s3 });
+    return {
+      domain: o.domain,
+      objects,
+      table: new DynamoDbStateTable({
+        tableName: o.resources.table,
+        client: clients.dynamodb,
+        spill: objects,
+      }),
+      deadLetters: new SqsDeadLetterSink({
+        queueUrl: o.resources.queueUrl,
+        client: clients.sqs,
+        spill: objects,
+      }),
+      metrics: o.metrics ?? NO_METRICS,
+    };
+  };
+  const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
   const deps: Record<ConsumerId, ConsumerDeps> = {
-    ingest: base,
-    enrich: { ...base, enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched) },
+    ingest: baseFor('ingest'),
+    enrich: { ...baseFor('enrich'), enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched) },
     windows: {
-      ...base,
+      ...baseFor('windows'),
       sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),
     },
-    cep: { ...base, alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField) },
+    cep: { ...baseFor('cep'), alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField) },
   };
   const handlers: Record<string, LocalKafkaHandler> = {};
   const overrides: Record<string, Partial<MappingSettingsOverride>> = {};
