@@ -1,3 +1,6 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -7,7 +10,7 @@ import {
 } from '../../functions/adapters/aws/kafka-producer.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
-import type { AwsClients } from '../../functions/commons/clients.ts';
+import { type AwsClients, createClients } from '../../functions/commons/clients.ts';
 import type { Domain, LambdaKafkaEvent } from '../../functions/core/index.ts';
 import {
   type ConsumerDeps,
@@ -19,6 +22,7 @@ import {
 } from '../../functions/handlers/lib/consumers.ts';
 import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
+import { endpoints } from '../../localstack/endpoints.ts';
 import { ensureLocalAssembly } from '../../localstack/esm/deploy.ts';
 import {
   type LocalKafkaHandler,
@@ -142,4 +146,38 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
       await producer.close();
     },
   };
+}
+
+/** Throwaway resources on the emulator, named `<prefix>-...` (benchmarks, tests without a deployed stack). */
+export async function createLocalResources(clients: AwsClients, prefix: string): Promise<LocalResources> {
+  const table = `${prefix}-state`;
+  await clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  const buckets = { bronze: `${prefix}-bronze`, silver: `${prefix}-silver`, gold: `${prefix}-gold` };
+  for (const b of Object.values(buckets)) await clients.s3.send(new CreateBucketCommand({ Bucket: b }));
+  const q = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-poison` }));
+  return { table, buckets, queueUrl: q.QueueUrl ?? '' };
+}
+
+/** SDK clients for the local stack's emulator (endpoint, region and credentials from `endpoints()`). */
+export function localClients(): AwsClients {
+  const e = endpoints();
+  return createClients({
+    AWS_ENDPOINT_URL: e.awsEndpoint,
+    AWS_REGION: e.region,
+    AWS_ACCESS_KEY_ID: e.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: e.credentials.secretAccessKey,
+  });
 }

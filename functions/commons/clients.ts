@@ -15,7 +15,18 @@ export interface AwsClients {
 
 export function createClients(env: Readonly<Record<string, string | undefined>> = process.env): AwsClients {
   const endpoint = env['AWS_ENDPOINT_URL']?.trim() || undefined;
-  const common = endpoint === undefined ? {} : { endpoint };
+  const region = env['AWS_REGION']?.trim() || env['AWS_DEFAULT_REGION']?.trim() || undefined;
+  const accessKeyId = env['AWS_ACCESS_KEY_ID']?.trim();
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY']?.trim();
+  const sessionToken = env['AWS_SESSION_TOKEN']?.trim();
+  const common = {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(region === undefined ? {} : { region }),
+    // Explicit keys only when the caller passed an environment other than the process's own.
+    ...(env !== process.env && accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
+  };
   return {
     dynamodb: new DynamoDBClient({ ...common }),
     s3: new S3Client({

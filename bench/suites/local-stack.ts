@@ -1,0 +1,300 @@
+/**
+ * End to end on the local stack (issue 6): generated events produced to the real broker, consumed
+ * by the local event source mapping through the four consumers on the emulator, until idle.
+ * Reports events/s end to end, DynamoDB write/read units per event, S3 PUTs per 1k events, and
+ * the AWS variable cost per million events from `bench/prices.json`.
+ *
+ *   npm run bench -- local-stack [--events 50000] [--batch 500]
+ *
+ * How the counts are taken: SDK middleware on the consumers' clients counts every request.
+ * Capacity units are computed as DynamoDB bills them (the emulator reports none): a write costs
+ * ceil(item size / 1 KB) WRU, an UpdateItem the larger of the item before and after; a strongly
+ * consistent read ceil(size / 4 KB) RRU. Lambda GB-s use the template's 1024 MiB and the measured
+ * in-process duration of each invocation (2 shared cores here: an upper bound for Lambda). MSK data
+ * in counts raw bytes twice (raw + enriched topics; an enriched record is about the size of its
+ * raw record) plus alerts, and leaves out the fixed cluster- and partition-hours.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { Admin } from '@platformatic/kafka';
+import { produceEvents } from '../../cli/commands/produce.ts';
+import {
+  type ConsumerId,
+  createLocalResources,
+  localClients,
+  startLocalPipeline,
+} from '../../cli/commands/run-local.ts';
+import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
+import type { AwsClients } from '../../functions/commons/clients.ts';
+import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
+import { endpoints } from '../../localstack/endpoints.ts';
+import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
+import { ensureTopic } from '../../localstack/topics.ts';
+import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
+
+interface Prices {
+  region: string;
+  asOf: string;
+  lambda: { perGbSecond: number; perMillionRequests: number };
+  dynamodb: { perMillionWriteRequestUnits: number; perMillionReadRequestUnits: number };
+  s3: { perThousandPutCopyPostList: number; perThousandGetSelect: number };
+  sqs: { perMillionRequests: number; requestChunkBytes: number };
+  mskServerless: { perGbIn: number };
+}
+
+const PRICES = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'prices.json'), 'utf8'),
+) as Prices;
+
+/** DynamoDB's item size: attribute names plus values (numbers ~ digits/2 + 1, binary its bytes). */
+export function attributeSize(v: AttributeValue | undefined): number {
+  if (v === undefined) return 0;
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.length / 2) + 1;
+  if (v.B !== undefined) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + 1 + attributeSize(x), 0);
+  if (v.M !== undefined)
+    return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + attributeSize(x), 0);
+  return 0;
+}
+
+export function itemSize(item: Record<string, AttributeValue>): number {
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + attributeSize(v), 0);
+}
+
+interface Meter {
+  wru: number;
+  rru: number;
+  dynamoRequests: number;
+  s3Put: number;
+  s3Get: number;
+  s3Other: number;
+  sqsRequests: number;
+  sqsChunks: number;
+}
+
+function meteredClients(meter: Meter): AwsClients {
+  const c = localClients();
+  const sizes = new Map<string, number>();
+  const keyOf = (k: Record<string, AttributeValue> | undefined) => `${k?.['pk']?.S}|${k?.['sk']?.S}`;
+  const at = { step: 'initialize', name: 'meter' } as const;
+  c.dynamodb.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      meter.dynamoRequests++;
+      const input = args.input as {
+        Item?: Record<string, AttributeValue>;
+        Key?: Record<string, AttributeValue>;
+        ExpressionAttributeValues?: Record<string, AttributeValue>;
+      };
+      const out = await next(args);
+      if (ctx.commandName === 'PutItemCommand' && input.Item) {
+        const size = itemSize(input.Item);
+        sizes.set(keyOf(input.Item), size);
+        meter.wru += Math.max(1, Math.ceil(size / 1024));
+      } else if (ctx.commandName === 'UpdateItemCommand') {
+        const before = sizes.get(keyOf(input.Key)) ?? 0;
+        const added = Object.values(input.ExpressionAttributeValues ?? {}).reduce(
+          (n, v) => n + attributeSize(v),
+          0,
+        );
+        const after = before + added;
+        sizes.set(keyOf(input.Key), after);
+        meter.wru += Math.max(1, Math.ceil(Math.max(before, after) / 1024));
+      } else if (ctx.commandName === 'GetItemCommand') {
+        const item = (out.output as { Item?: Record<string, AttributeValue> }).Item;
+        meter.rru += Math.max(1, Math.ceil((item ? itemSize(item) : 0) / 4096));
+      }
+      return out;
+    },
+    at,
+  );
+  c.s3.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === 'PutObjectCommand') meter.s3Put++;
+      else if (ctx.commandName === 'GetObjectCommand') meter.s3Get++;
+      else meter.s3Other++;
+      return next(args);
+    },
+    at,
+  );
+  c.sqs.middlewareStack.add(
+    (next) => async (args) => {
+      meter.sqsRequests++;
+      const entries = (args.input as { Entries?: { MessageBody?: string }[] }).Entries ?? [];
+      const bytes = entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody ?? ''), 0);
+      meter.sqsChunks += Math.max(1, Math.ceil(bytes / PRICES.sqs.requestChunkBytes));
+      return next(args);
+    },
+    at,
+  );
+  return c;
+}
+
+export const suite: BenchSuite = {
+  name: 'local-stack',
+  description:
+    'end to end on the local stack (broker + local ESM + emulator): events/s, DynamoDB units, S3 PUTs, AWS cost',
+  async run(ctx) {
+    const events = Number(argValue(ctx.args, 'events', '50000'));
+    const batch = Number(argValue(ctx.args, 'batch', '500'));
+    const domain = loadDomain('payments');
+    const gen = { seed: 1, poisonRate: 0.001, duplicateRate: 0.002, anomalies: true } as const;
+    const { kafkaBrokers } = endpoints();
+    const id = `bench-${randomUUID().slice(0, 8)}`;
+    const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };
+    const admin = new Admin({ clientId: `${id}-admin`, bootstrapBrokers: kafkaBrokers });
+    await ensureTopic(admin, topics.raw, 3);
+    await ensureTopic(admin, topics.enriched, 3);
+    await ensureTopic(admin, topics.alerts, 1);
+    await admin.close();
+    const plain = localClients();
+    const resources = await createLocalResources(plain, id);
+    const meter: Meter = {
+      wru: 0,
+      rru: 0,
+      dynamoRequests: 0,
+      s3Put: 0,
+      s3Get: 0,
+      s3Other: 0,
+      sqsRequests: 0,
+      sqsChunks: 0,
+    };
+    const lambda = { invocations: 0, ms: 0 };
+    const metered = meteredClients(meter);
+    const wrap =
+      (_id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
+      async (event, context) => {
+        const t0 = performance.now();
+        try {
+          return await h(event, context);
+        } finally {
+          lambda.invocations++;
+          lambda.ms += performance.now() - t0;
+        }
+      };
+    let rawBytes = 0;
+    for (const g of generateEvents(domain, events, gen))
+      rawBytes += Buffer.byteLength(g.value) + Buffer.byteLength(g.key);
+    const pipeline = await startLocalPipeline({
+      domain,
+      clients: plain,
+      clientsFor: () => metered,
+      resources,
+      topics,
+      brokers: kafkaBrokers,
+      rawPartitions: 3,
+      groupPrefix: id,
+      wrap,
+      mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5 },
+    });
+    ctx.log(`local-stack: producing ${events} events and consuming them (batch ${batch})`);
+    const t0 = performance.now();
+    try {
+      await produceEvents({
+        source: new GeneratorSource(domain, events, { ...gen, topic: topics.raw }),
+        domain,
+        topic: topics.raw,
+      });
+      await pipeline.running.waitUntilIdle({ timeoutMs: 1_800_000 });
+      await flushWindows({ ...pipeline.deps.windows }, topics.enriched);
+    } finally {
+      await pipeline.stop();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const perMillion = 1_000_000 / events;
+    const gbSeconds = (lambda.ms / 1000) * 1;
+    const cost = {
+      lambda:
+        gbSeconds * PRICES.lambda.perGbSecond * perMillion +
+        (lambda.invocations * perMillion * PRICES.lambda.perMillionRequests) / 1e6,
+      dynamodb:
+        (meter.wru * perMillion * PRICES.dynamodb.perMillionWriteRequestUnits) / 1e6 +
+        (meter.rru * perMillion * PRICES.dynamodb.perMillionReadRequestUnits) / 1e6,
+      s3:
+        ((meter.s3Put + meter.s3Other) * perMillion * PRICES.s3.perThousandPutCopyPostList) / 1000 +
+        (meter.s3Get * perMillion * PRICES.s3.perThousandGetSelect) / 1000,
+      sqs: (meter.sqsChunks * perMillion * PRICES.sqs.perMillionRequests) / 1e6,
+      msk: ((rawBytes * 2 * perMillion) / 1e9) * PRICES.mskServerless.perGbIn,
+    };
+    const total = Object.values(cost).reduce((a, b) => a + b, 0);
+    const note = `${events} events, batch ${batch}, ${lambda.invocations} invocations`;
+    const priced = `prices ${PRICES.region} ${PRICES.asOf}`;
+    return [
+      { measure: 'end to end (produce → 4 consumers idle)', value: events / seconds, unit: 'ev/s', note },
+      {
+        measure: 'DynamoDB write units per event',
+        value: meter.wru / events,
+        unit: 'WRU',
+        higherIsBetter: false,
+        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests`,
+      },
+      {
+        measure: 'DynamoDB read units per event',
+        value: meter.rru / events,
+        unit: 'RRU',
+        higherIsBetter: false,
+        note: `${meter.rru} RRU`,
+      },
+      {
+        measure: 'S3 PUTs per 1k events',
+        value: (meter.s3Put * 1000) / events,
+        unit: 'PUT',
+        higherIsBetter: false,
+        note: `${meter.s3Put} PUT, ${meter.s3Get} GET, ${meter.s3Other} other`,
+      },
+      {
+        measure: 'Lambda GB-s per 1M events (1024 MiB, in-process time)',
+        value: gbSeconds * perMillion,
+        unit: 'GB-s',
+        higherIsBetter: false,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: Lambda',
+        value: cost.lambda,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: priced,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: DynamoDB',
+        value: cost.dynamodb,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: priced,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: S3',
+        value: cost.s3,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: priced,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: SQS',
+        value: cost.sqs,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: priced,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: MSK Serverless data in',
+        value: cost.msk,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: `${priced}; cluster/partition-hours excluded`,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: total',
+        value: total,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: priced,
+      },
+    ];
+  },
+};
