@@ -34,7 +34,7 @@ import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
-import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
+import { argValue, type BenchSuite } from '../suite.ts';
 
 interface Prices {
   region: string;

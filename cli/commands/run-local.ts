@@ -1,6 +1,15 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DeleteItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { Admin } from '@platformatic/kafka';
+import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -16,20 +25,35 @@ import {
   type ConsumerDeps,
   cep,
   enrich,
+  flushWindows,
   ingest,
   type KafkaBatchResponse,
   windows,
 } from '../../functions/handlers/lib/consumers.ts';
+import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
+import { checkConservation } from '../../functions/pipeline/conservation.ts';
+import type { RunResult } from '../../functions/pipeline/pipeline.ts';
+import type { EventSource } from '../../functions/ports/event-source.ts';
 import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
+import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
-import { ensureLocalAssembly } from '../../localstack/esm/deploy.ts';
+import {
+  deployLocal,
+  describeDeployed,
+  ensureLocalAssembly,
+  REPO_ROOT,
+  resolveValue,
+} from '../../localstack/esm/deploy.ts';
 import {
   type LocalKafkaHandler,
   type MappingSettingsOverride,
   type RunningMappings,
+  readMappings,
   startEventSourceMappings,
 } from '../../localstack/esm/index.ts';
+import { ensureTopic } from '../../localstack/topics.ts';
+import { produceEvents } from './produce.ts';
 
 /**
  * The four consumers on the local stack: the local event source mapping polls the real broker
@@ -180,4 +204,182 @@ export function localClients(): AwsClients {
     AWS_ACCESS_KEY_ID: e.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: e.credentials.secretAccessKey,
   });
+}
+
+/** Names of the deployed `local` stage's resources, from the consumers' resolved environment. */
+export interface DeployedLocal {
+  readonly resources: LocalResources;
+  readonly topics: LocalTopics;
+}
+
+export async function resolveDeployedLocal(cdkOut = join(REPO_ROOT, 'cdk.out')): Promise<DeployedLocal> {
+  const defs = readMappings(cdkOut, 'local');
+  const state = await describeDeployed(defs.map((d) => d.stackName));
+  const env: Record<string, string> = {};
+  for (const d of defs) {
+    for (const [k, v] of Object.entries(d.environment)) {
+      if (env[k] === undefined) env[k] = resolveValue(v, d.stackName, state);
+    }
+  }
+  const need = (k: string): string => {
+    const v = env[k];
+    if (!v) throw new Error(`the deployed local stage has no ${k} in its consumers' environment`);
+    return v;
+  };
+  return {
+    resources: {
+      table: need(FUNCTION_ENV.stateTable),
+      buckets: {
+        bronze: need(FUNCTION_ENV.bronzeBucket),
+        silver: need(FUNCTION_ENV.silverBucket),
+        gold: need(FUNCTION_ENV.goldBucket),
+      },
+      queueUrl: need(FUNCTION_ENV.deadLetterQueueUrl),
+    },
+    topics: {
+      raw: need(FUNCTION_ENV.rawEventsTopic),
+      enriched: need(FUNCTION_ENV.enrichedEventsTopic),
+      alerts: need(FUNCTION_ENV.alertsTopic),
+    },
+  };
+}
+
+/** Empties the layer buckets and the state table: a run replaces the previous run's layers. */
+export async function resetLocal(clients: AwsClients, r: LocalResources): Promise<void> {
+  const objects = new S3ObjectStore({ buckets: r.buckets, client: clients.s3 });
+  for (const prefix of ['bronze/', 'silver/', 'gold/', 'ops/']) {
+    const keys = await objects.list(prefix);
+    if (keys.length > 0) await objects.delete(keys);
+  }
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await clients.dynamodb.send(
+      new ScanCommand({
+        TableName: r.table,
+        ProjectionExpression: 'pk, sk',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      await clients.dynamodb.send(
+        new DeleteItemCommand({ TableName: r.table, Key: { pk: item['pk']!, sk: item['sk']! } }),
+      );
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+}
+
+export interface RunLocalInput {
+  readonly domain: Domain;
+  readonly source: EventSource;
+  /** Lakehouse copy destination (created; the run's layer folders are replaced). */
+  readonly out: string;
+  readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * `tidewater run --stack local`: deploy the `local` stage to the emulator (`deployLocal()`),
+ * replace the previous run's layers and state, produce the input to the raw topic, run the four
+ * consumers under the local event source mapping until idle, flush the open windows (as embedded
+ * runs end), copy the layers into `out`, and compute the same `RunResult` as an embedded run from
+ * the copied lakehouse (conservation included: poison and duplicates from `ops/batch_quality`).
+ */
+export async function runLocal(input: RunLocalInput): Promise<RunResult> {
+  const log = input.log ?? (() => undefined);
+  const started = performance.now();
+  await deployLocal({ log });
+  const deployed = await resolveDeployedLocal();
+  const clients = localClients();
+  await resetLocal(clients, deployed.resources);
+  const { kafkaBrokers } = endpoints();
+  const admin = new Admin({ clientId: 'tidewater-run-admin', bootstrapBrokers: kafkaBrokers });
+  let rawPartitions = 0;
+  try {
+    for (const [topic, n] of [
+      [deployed.topics.raw, 3],
+      [deployed.topics.enriched, 3],
+      [deployed.topics.alerts, 1],
+    ] as const) {
+      await ensureTopic(admin, topic, n);
+    }
+    const md = await admin.metadata({ topics: [deployed.topics.raw] });
+    rawPartitions = md.topics.get(deployed.topics.raw)?.partitions.length ?? 3;
+  } finally {
+    await admin.close();
+  }
+  const pipeline = await startLocalPipeline({
+    domain: input.domain,
+    clients,
+    resources: deployed.resources,
+    topics: deployed.topics,
+    brokers: kafkaBrokers,
+    rawPartitions,
+    groupPrefix: 'tidewater-local-run',
+  });
+  let produced = 0;
+  try {
+    const r = await produceEvents({
+      source: input.source,
+      domain: input.domain,
+      topic: deployed.topics.raw,
+      brokers: kafkaBrokers,
+      onProgress: (n, f) => input.onProgress?.('produce', n, f),
+    });
+    produced = r.produced;
+    log(`produced ${produced} events; waiting for the consumers to go idle`);
+    await pipeline.running.waitUntilIdle({ timeoutMs: 3_600_000 });
+    await flushWindows(pipeline.deps.windows, deployed.topics.enriched);
+  } finally {
+    await pipeline.stop();
+  }
+  for (const folder of ['bronze', 'silver', 'gold', 'ops'])
+    await rm(join(input.out, folder), { recursive: true, force: true });
+  const copied = await copyLayers(pipeline.objects, input.out, {
+    onObject: (done, total) => input.onProgress?.('copy', done, done / total),
+  });
+  return summarize(input, produced, copied, performance.now() - started);
+}
+
+async function summarize(
+  input: RunLocalInput,
+  produced: number,
+  copied: { objects: number; bytes: number },
+  elapsedMs: number,
+): Promise<RunResult> {
+  const tables = lakehouseTables(input.domain);
+  const lake = await Lakehouse.open({ root: input.out, tables, views: [] });
+  const one = async (sql: string): Promise<number> => Number((await lake.query(sql)).rows[0]?.[0] ?? 0);
+  try {
+    const rowsByTable: Record<string, number> = {};
+    for (const t of tables) rowsByTable[t.path] = await one(`SELECT count(*) FROM ${sqlName(t)}`);
+    const alertsByPattern: Record<string, number> = {};
+    for (const row of (await lake.query('SELECT pattern, count(*) FROM alerts GROUP BY pattern')).rows) {
+      alertsByPattern[String(row[0])] = Number(row[1]);
+    }
+    const deadLettered = await one('SELECT coalesce(sum(poison), 0) FROM batch_quality');
+    const duplicates = await one('SELECT coalesce(sum(duplicates), 0) FROM batch_quality');
+    const bronze = rowsByTable['bronze/raw_events'] ?? 0;
+    const silver = rowsByTable['silver/events'] ?? 0;
+    return {
+      produced,
+      batches: rowsByTable['ops/batch_quality'] ?? 0,
+      bronzeRows: bronze,
+      silverRows: silver,
+      deadLettered,
+      poisonByCode: {},
+      duplicates,
+      lateEvents: await one(`SELECT count(DISTINCT ${input.domain.dedupField}) FROM late_events`),
+      lateRows: rowsByTable['gold/late_events'] ?? 0,
+      alerts: rowsByTable['gold/alerts'] ?? 0,
+      alertsByPattern,
+      rowsByTable,
+      objects: copied.objects,
+      bytes: copied.bytes,
+      elapsedMs,
+      conservation: checkConservation({ produced, bronze, silver, deadLettered, duplicates }),
+    };
+  } finally {
+    lake.close();
+  }
 }

@@ -19,6 +19,7 @@ import { loadReportData, renderReport } from '../../functions/report/index.ts';
 import { UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 import { formatRunSummary, type RunSummary, runSummaryJson } from '../ui/summary.ts';
+import { runLocal } from './run-local.ts';
 
 /**
  * `tidewater run`: the whole pipeline end to end (SPEC §7). Embedded (the default): the four
@@ -193,9 +194,7 @@ async function writeReport(
 }
 
 export async function runCommand(options: RunOptions): Promise<void> {
-  if (options.stack === 'local')
-    throw new UserError("--stack local needs issue 6's local event source mapping; not available yet");
-  if (options.stack !== 'embedded')
+  if (options.stack !== 'embedded' && options.stack !== 'local')
     throw new UserError(`--stack must be 'embedded' or 'local', got '${options.stack}'`);
   if ((options.input === undefined) === (options.generate === undefined))
     throw new UserError('give exactly one of --input FILE or --generate N');
@@ -231,21 +230,33 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const bar = new ProgressBar({ quiet: options.json === true });
   let result: RunResult;
   const cpu0 = process.cpuUsage();
+  const started = performance.now();
   try {
-    result = await runPipeline({
-      context: {
-        domain,
-        objects: new LocalFolderObjectStore(out),
-        state: new MemoryStateStore(),
-        metrics: new MetricsCollector(),
-        deadLetters: new JsonlDeadLetterSink(deadLetterDir),
-        alerts: new MemoryAlertSink(),
-      },
-      source,
-      batchSize,
-      checkpointRecords,
-      onBatch: (p) => bar.update({ fraction: p.fraction, count: p.produced, elapsedMs: p.elapsedMs }),
-    });
+    // --stack local (issue 6): the same input through Kafka, the local event source mapping and
+    // the emulator; the layers are copied into `out` and summarized like an embedded run.
+    result =
+      options.stack === 'local'
+        ? await runLocal({
+            domain,
+            source,
+            out,
+            onProgress: (_stage, count, fraction) =>
+              bar.update({ fraction, count, elapsedMs: performance.now() - started }),
+          })
+        : await runPipeline({
+            context: {
+              domain,
+              objects: new LocalFolderObjectStore(out),
+              state: new MemoryStateStore(),
+              metrics: new MetricsCollector(),
+              deadLetters: new JsonlDeadLetterSink(deadLetterDir),
+              alerts: new MemoryAlertSink(),
+            },
+            source,
+            batchSize,
+            checkpointRecords,
+            onBatch: (p) => bar.update({ fraction: p.fraction, count: p.produced, elapsedMs: p.elapsedMs }),
+          });
   } finally {
     bar.done();
   }
@@ -257,9 +268,12 @@ export async function runCommand(options: RunOptions): Promise<void> {
     result,
     source: source.description,
     domain: domain.name,
-    stack: 'embedded',
+    stack: options.stack === 'local' ? 'local' : 'embedded',
     out: options.out,
-    deadLetterDir: join(options.out, '_deadletter'),
+    deadLetterDir:
+      options.stack === 'local'
+        ? 'the poison queue (SQS) of the local stack'
+        : join(options.out, '_deadletter'),
     report: options.report,
     blankLines: fileSource?.blankLines,
     peakRssBytes,

@@ -7,7 +7,7 @@ export interface RunSummary {
   /** e.g. `generator (200000 payments events, seed 1)`, `file events.jsonl`. */
   readonly source: string;
   readonly domain: string;
-  readonly stack: 'embedded';
+  readonly stack: 'embedded' | 'local';
   /** The lakehouse folder as the user gave it. */
   readonly out: string;
   readonly deadLetterDir: string;

@@ -245,12 +245,12 @@ describe('tidewater run errors', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('says that --stack local is not available yet', async () => {
+  it('names the stacks it knows when --stack is something else', async () => {
     // Prepare, Act
-    const r = await tidewater('run', '--generate', '10', '--stack', 'local');
+    const r = await tidewater('run', '--generate', '10', '--stack', 'aws');
     // Assess
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--stack local needs issue 6's local event source mapping");
+    expect(r.stderr).toContain("--stack must be 'embedded' or 'local', got 'aws'");
   });
 
   it('asks for exactly one of --input and --generate', async () => {

@@ -12,7 +12,7 @@ export async function copyLayers(
   objects: ObjectStore,
   dir: string,
   options: { readonly parallel?: number; readonly onObject?: (done: number, total: number) => void } = {},
-): Promise<number> {
+): Promise<{ objects: number; bytes: number }> {
   const keys: string[] = [];
   for (const prefix of ['bronze/', 'silver/', 'gold/', 'ops/']) {
     for (const key of await objects.list(prefix)) {
@@ -22,6 +22,7 @@ export async function copyLayers(
   }
   let next = 0;
   let done = 0;
+  let bytesCopied = 0;
   const worker = async (): Promise<void> => {
     while (next < keys.length) {
       const key = keys[next++]!;
@@ -30,9 +31,10 @@ export async function copyLayers(
       const file = join(dir, ...key.split('/'));
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, bytes);
+      bytesCopied += bytes.byteLength;
       options.onObject?.(++done, keys.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallel ?? 8, keys.length) }, worker));
-  return keys.length;
+  return { objects: keys.length, bytes: bytesCopied };
 }
