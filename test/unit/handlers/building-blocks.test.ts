@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { isRetryable, withRetry } from '../../../functions/adapters/aws/retry.ts';
+import { ConfigError, readConfig, requireSettings } from '../../../functions/commons/config.ts';
+import { EmfMetrics } from '../../../functions/commons/powertools.ts';
+import { BufferedObjectStore } from '../../../functions/handlers/lib/buffered-objects.ts';
+import { byPartition, parseSource } from '../../../functions/handlers/lib/consumers.ts';
+import { AttemptStateStore } from '../../../functions/handlers/lib/fenced.ts';
+import type { ObjectStore } from '../../../functions/ports/object-store.ts';
+import { StaleFenceError } from '../../../functions/ports/state-store.ts';
+
+const noSleep = async (): Promise<void> => undefined;
+const throttled = (): Error =>
+  Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+
+class MemoryObjects implements ObjectStore {
+  readonly puts: string[] = [];
+  failOn: string | undefined;
+  async put(key: string): Promise<void> {
+    await new Promise((r) => setTimeout(r, 1));
+    if (key === this.failOn) throw new Error(`put ${key} failed`);
+    this.puts.push(key);
+  }
+  async get(): Promise<Uint8Array | undefined> {
+    return undefined;
+  }
+  async list(): Promise<string[]> {
+    return [];
+  }
+}
+
+describe('retries', () => {
+  it('retries throttling until the call succeeds', async () => {
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls < 4) throw throttled();
+        return 'ok';
+      },
+      { sleep: noSleep },
+    );
+    expect({ result, calls }).toEqual({ result: 'ok', calls: 4 });
+  });
+
+  it('throws the last error after the allowed attempts', async () => {
+    let calls = 0;
+    const call = withRetry(
+      async () => {
+        calls++;
+        throw throttled();
+      },
+      { attempts: 3, sleep: noSleep },
+    );
+    await expect(call).rejects.toThrow('slow down');
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry a mistake', async () => {
+    expect(isRetryable(Object.assign(new Error('bad'), { name: 'ValidationException' }))).toBe(false);
+    expect(isRetryable(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
+  });
+});
+
+describe('buffered outputs', () => {
+  it('writes nothing until flushed, then every object', async () => {
+    const target = new MemoryObjects();
+    const out = new BufferedObjectStore(target);
+    await out.put('silver/a', new Uint8Array());
+    await out.put('silver/b', new Uint8Array());
+    expect(target.puts).toEqual([]);
+    await out.flush();
+    expect(target.puts.sort()).toEqual(['silver/a', 'silver/b']);
+  });
+
+  it('starts no write after a failure and rejects once the writes in flight are done', async () => {
+    const target = new MemoryObjects();
+    target.failOn = 'k0';
+    const out = new BufferedObjectStore(target);
+    for (let i = 0; i < 20; i++) await out.put(`k${i}`, new Uint8Array());
+    await expect(out.flush(2)).rejects.toThrow('put k0 failed');
+    const settled = target.puts.length;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(target.puts.length).toBe(settled);
+    expect(settled).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('the state a stage sees during an attempt', () => {
+  const loaded = {
+    version: 3,
+    fences: { '1': 99 },
+    sources: {},
+    state: { n: 1 },
+    intent: undefined,
+    stateRef: undefined,
+  };
+
+  it('answers the loaded state and fence', async () => {
+    const store = new AttemptStateStore(loaded);
+    expect(await store.load({ consumer: 'cep', topic: 't', partition: 1 })).toEqual({
+      state: { n: 1 },
+      lastOffset: 99,
+    });
+    expect(await store.load({ consumer: 'cep', topic: 't', partition: 2 })).toBeUndefined();
+  });
+
+  it('refuses a save from another fence', async () => {
+    const store = new AttemptStateStore(loaded);
+    const save = store.save(
+      { consumer: 'cep', topic: 't', partition: 1 },
+      { state: { n: 2 }, lastOffset: 120 },
+      50,
+    );
+    await expect(save).rejects.toBeInstanceOf(StaleFenceError);
+    expect(store.saved).toBeUndefined();
+  });
+});
+
+describe('decoding helpers', () => {
+  it('reads the source coordinates of an enriched record', () => {
+    expect(parseSource('tidewater.raw-events-2@1234')).toEqual({
+      id: 'tidewater.raw-events-2',
+      offset: 1234,
+    });
+    expect(parseSource('no-offset')).toBeUndefined();
+    expect(parseSource(undefined)).toBeUndefined();
+  });
+
+  it('groups an event by partition, each in offset order', () => {
+    const rec = (partition: number, offset: number) => ({
+      topic: 't',
+      partition,
+      offset,
+      timestamp: 0,
+      timestampType: 'CREATE_TIME',
+      key: null,
+      value: Buffer.from('{}').toString('base64'),
+    });
+    const groups = byPartition(
+      { eventSource: 'SelfManagedKafka', records: { 't-1': [rec(1, 7), rec(1, 5)], 't-0': [rec(0, 3)] } },
+      0,
+    );
+    expect(groups.map((g) => [g.id, g.records.map((r) => r.offset)])).toEqual([
+      ['t-0', [3]],
+      ['t-1', [5, 7]],
+    ]);
+  });
+});
+
+describe('configuration', () => {
+  it('names the missing variable', () => {
+    const config = readConfig({ TIDEWATER_BRONZE_BUCKET: 'b' });
+    expect(() => requireSettings(config, ['stateTable'])).toThrow(/TIDEWATER_STATE_TABLE is not set/);
+    expect(() => requireSettings(config, ['bronzeBucket'])).not.toThrow();
+  });
+
+  it('refuses an unknown Kafka auth, showing the value', () => {
+    expect(() => readConfig({ TIDEWATER_KAFKA_AUTH: 'scram' })).toThrow(ConfigError);
+    expect(() => readConfig({ TIDEWATER_KAFKA_AUTH: 'scram' })).toThrow(/'iam' or 'none', got "scram"/);
+  });
+});
+
+describe('EMF metrics', () => {
+  it('sums counts per metric and dimension set until flushed', () => {
+    const metrics = new EmfMetrics(undefined, 'test');
+    metrics.count('RecordsIn', 10, { layer: 'bronze' });
+    metrics.count('RecordsIn', 5, { layer: 'bronze' });
+    metrics.count('Alerts', 1, { pattern: 'velocity_spike' });
+    expect(metrics.snapshot()).toEqual([
+      { name: 'RecordsIn', dims: { layer: 'bronze' }, value: 15 },
+      { name: 'Alerts', dims: { pattern: 'velocity_spike' }, value: 1 },
+    ]);
+  });
+});
