@@ -32,8 +32,12 @@ export const CONSUMER_WIRING: Readonly<
     }
   >
 > = {
-  /** raw events → bronze/raw_events, every record as received. */
-  ingest: { reads: 'rawEvents', writes: 'bronze', state: false },
+  /**
+   * raw events → bronze/raw_events, every record as received. Stateless in content, but it keeps
+   * an offset fence and output intent in the state table: a retry with other batch boundaries
+   * (bisect, partial batch response) must not leave overlapping bronze files (SPEC §5).
+   */
+  ingest: { reads: 'rawEvents', writes: 'bronze', state: true },
   /** raw events → validate, de-duplicate, enrich → silver/events, and the enriched-events topic. */
   enrich: { reads: 'rawEvents', writes: 'silver', produces: 'enrichedEvents', state: true },
   /** enriched events → gold windows, sessions and late events. */

@@ -316,7 +316,7 @@ describe('processing', () => {
       }),
     );
     expect(byConsumer).toEqual({
-      ingest: { buckets: [FUNCTION_ENV.bronzeBucket], state: false },
+      ingest: { buckets: [FUNCTION_ENV.bronzeBucket], state: true },
       enrich: { buckets: [FUNCTION_ENV.silverBucket], state: true },
       windows: { buckets: [FUNCTION_ENV.goldBucket], state: true },
       cep: { buckets: [FUNCTION_ENV.goldBucket], state: true },
