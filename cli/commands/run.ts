@@ -13,7 +13,12 @@ import {
 } from '../../functions/adapters/embedded/index.ts';
 import { type Domain, DomainConfigError, loadDomain } from '../../functions/core/index.ts';
 import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
-import { type RunResult, runPipeline } from '../../functions/pipeline/index.ts';
+import {
+  defaultParquetWorkers,
+  ParquetWritePool,
+  type RunResult,
+  runPipeline,
+} from '../../functions/pipeline/index.ts';
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import { loadReportData, renderReport } from '../../functions/report/index.ts';
 import { UserError } from '../errors.ts';
@@ -51,6 +56,8 @@ interface RunOptions {
   readonly json?: boolean;
   readonly batchSize: string;
   readonly checkpoint: string;
+  readonly parquetWorkers?: string;
+  readonly inlineParquet?: boolean;
 }
 
 /** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
@@ -200,6 +207,16 @@ export async function runCommand(options: RunOptions): Promise<void> {
     throw new UserError('give exactly one of --input FILE or --generate N');
   const batchSize = positive('--batch-size', options.batchSize);
   const checkpointRecords = positive('--checkpoint', options.checkpoint);
+  let parquetWorkers = defaultParquetWorkers();
+  if (options.parquetWorkers !== undefined) {
+    const n = parseCount(options.parquetWorkers);
+    if (n === undefined)
+      throw new UserError(
+        `--parquet-workers must be a non-negative integer, got '${options.parquetWorkers}'`,
+      );
+    parquetWorkers = n;
+  }
+  if (options.inlineParquet === true) parquetWorkers = 0;
   const seed = parseCount(options.seed);
   if (seed === undefined) throw new UserError(`--seed must be a non-negative integer, got '${options.seed}'`);
   const domain = domainOrUserError(options.domain);
@@ -229,6 +246,11 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const deadLetterDir = join(out, '_deadletter');
   const bar = new ProgressBar({ quiet: options.json === true });
   let result: RunResult;
+  // Parquet encoding and file writes in worker threads (embedded), unless --inline-parquet.
+  const pool =
+    options.stack !== 'local' && parquetWorkers > 0
+      ? new ParquetWritePool({ root: out, workers: parquetWorkers })
+      : undefined;
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   try {
@@ -251,6 +273,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
               metrics: new MetricsCollector(),
               deadLetters: new JsonlDeadLetterSink(deadLetterDir),
               alerts: new MemoryAlertSink(),
+              ...(pool === undefined ? {} : { writes: pool }),
             },
             source,
             batchSize,
@@ -259,6 +282,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
           });
   } finally {
     bar.done();
+    await pool?.close();
   }
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -315,6 +339,11 @@ export function register(program: Command): void {
       'records between state commits (one gold file per table, hour and checkpoint)',
       '500000',
     )
+    .option(
+      '--parquet-workers <n>',
+      `worker threads encoding and writing Parquet (0: in the main thread; default ${defaultParquetWorkers()})`,
+    )
+    .option('--inline-parquet', 'encode and write Parquet in the main thread (same as --parquet-workers 0)')
     .addHelpText(
       'after',
       `

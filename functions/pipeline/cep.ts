@@ -3,7 +3,7 @@ import { CepEngine, type CepState, layerSchemas, type Row, type TableSchema } fr
 import { CONSUMERS, type StageContext } from './context.ts';
 import type { EventBatch } from './events.ts';
 import { Fence } from './fence.ts';
-import { emptyWritten, type Written, writeRows } from './write.ts';
+import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
 
 /**
  * Stage `cep` (silver events -> `gold/alerts` and the alert sink): the core's per-key pattern
@@ -88,6 +88,7 @@ export class CepStage {
     this.ctx.metrics.count('RecordsOut', n, { layer: 'gold' });
     if (alerts.length > 0 && this.ctx.alerts !== undefined) await this.ctx.alerts.send(alerts);
     if (this.maxTs > Number.NEGATIVE_INFINITY) this.engine.evictExpired(this.maxTs);
+    await flushWrites(this.ctx);
     await this.fence.commit(() => this.engine.snapshot());
     this.pending = [];
     return { range, alerts: n, written };

@@ -5,6 +5,7 @@ import type { DeadLetterSink } from '../ports/dead-letter-sink.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
+import type { TableWrites } from './write-pool.ts';
 
 /**
  * What a stage needs from the outside world: the domain, and the ports it writes through. Build
@@ -24,6 +25,12 @@ export interface StageContext {
   readonly clock?: () => number;
   /** Parquet options of every file written. @default zstd, one row group per file */
   readonly parquet?: ParquetEncodeOptions;
+  /**
+   * Deferred Parquet writes (embedded runs: a worker pool). When given, `writeRows` queues the rows
+   * and returns; each stage drains it before saving its state (outputs before state, SPEC §5), and
+   * the objects are listed by `writes.objects`. @default inline writes
+   */
+  readonly writes?: TableWrites;
 }
 
 /** Consumer names: the `consumer` of each stage's state key, and the Lambda functions on AWS. */

@@ -14,7 +14,7 @@ import {
 import type { SourceBatch } from '../ports/event-source.ts';
 import { CONSUMERS, type StageContext } from './context.ts';
 import { Fence } from './fence.ts';
-import { emptyWritten, type Written, writeRows } from './write.ts';
+import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
 
 /**
  * Stage `enrich` (raw topic -> `silver/events` + dead letters + the events to forward to windows
@@ -153,6 +153,7 @@ export class EnrichStage {
 
   /** Saves the dedup state fenced by the last committed offset (StaleFenceError when stale). */
   async commit(): Promise<void> {
+    await flushWrites(this.ctx);
     await this.fence.commit(() => this.dedup.snapshot());
   }
 }

@@ -29,4 +29,10 @@ export { bronzeRow, type IngestResult, ingestBatch } from './ingest.ts';
 export { type PipelineOptions, type RunProgress, type RunResult, runPipeline } from './pipeline.ts';
 export { type BatchCounts, batchQualityRow } from './quality.ts';
 export { type WindowsApplyResult, type WindowsCommitResult, WindowsStage } from './windows.ts';
-export { emptyWritten, type Written, writeRows } from './write.ts';
+export { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
+export {
+  defaultParquetWorkers,
+  ParquetWritePool,
+  type ParquetWritePoolOptions,
+  type TableWrites,
+} from './write-pool.ts';

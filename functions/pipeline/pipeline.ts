@@ -208,6 +208,10 @@ export async function runPipeline(options: PipelineOptions): Promise<RunResult> 
     lateRows += flushed.lateRows;
   }
   for (const run of partitions.values()) await checkpoint(run);
+  if (ctx.writes !== undefined) {
+    await ctx.writes.drain();
+    for (const o of ctx.writes.objects) written.objects.push(o);
+  }
 
   const rows = written.rows;
   const bronzeRows = rows['bronze/raw_events'] ?? 0;

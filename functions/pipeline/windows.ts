@@ -3,7 +3,7 @@ import { type LayerSchemas, layerSchemas, type Row, WindowEngine, type WindowSta
 import { CONSUMERS, type StageContext } from './context.ts';
 import type { EventBatch } from './events.ts';
 import { Fence } from './fence.ts';
-import { emptyWritten, type Written, writeRows } from './write.ts';
+import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
 
 /**
  * Stage `windows` (silver events -> `gold/window_*`, `gold/sessions`, `gold/late_events`): the
@@ -117,6 +117,7 @@ export class WindowsStage {
     }
     out += await writeRows(this.ctx, this.schemas.lateEvents, this.late, range, written);
     this.ctx.metrics.count('RecordsOut', out, { layer: 'gold' });
+    await flushWrites(this.ctx);
     await this.fence.commit(() => this.engine.snapshot());
     for (const rows of this.pending.values()) rows.length = 0;
     this.late = [];

@@ -14,7 +14,8 @@ export function emptyWritten(): Written {
 
 /**
  * Writes `rows` of one table as Parquet, one object per Hive partition, named from `source`.
- * Adds what was written to `into`; returns the number of rows written.
+ * Adds what was written to `into`; returns the number of rows written. With `ctx.writes` the
+ * write is only queued: the rows are counted in `into` now, the objects listed by `ctx.writes`.
  */
 export async function writeRows(
   ctx: StageContext,
@@ -24,6 +25,12 @@ export async function writeRows(
   into: Written,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  if (ctx.writes !== undefined) {
+    // Every row lands in one partition's object (groupByPartition), so all are counted now.
+    await ctx.writes.submit(schema, rows, source);
+    into.rows[schema.path] = (into.rows[schema.path] ?? 0) + rows.length;
+    return rows.length;
+  }
   const objects = await writeTable(ctx.objects, schema, rows, source, ctx.parquet);
   let n = 0;
   for (const o of objects) {
@@ -32,4 +39,9 @@ export async function writeRows(
   }
   into.rows[schema.path] = (into.rows[schema.path] ?? 0) + n;
   return n;
+}
+
+/** Waits for the deferred writes of `ctx` (call before saving a stage's state: SPEC §5). */
+export async function flushWrites(ctx: StageContext): Promise<void> {
+  if (ctx.writes !== undefined) await ctx.writes.drain();
 }
