@@ -5,11 +5,14 @@
  * timed: on AWS the records come from Kafka). Reports events per second on the wall clock of the
  * run (target 100k/s), the same from the CPU time of the pipeline, and the peak RSS.
  *
- *   npm run bench -- pipeline [--events 1000000] [--seed 1] [--batch-size 10000]
+ * Runs twice by default, side by side: `--inline-parquet` (Parquet encoded on the main thread) and
+ * the default worker pool, and prints a table of both (wall and CPU ev/s, peak RSS, load average).
+ *
+ *   npm run bench -- pipeline [--events 1000000] [--seed 1] [--batch-size 10000] [--mode both|inline|workers]
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateEvents, loadDomain } from '../../functions/core/index.ts';
@@ -74,6 +77,48 @@ interface RunJson {
   readonly objects: number;
 }
 
+interface Mode {
+  readonly name: string;
+  readonly flags: readonly string[];
+}
+
+interface ModeRun {
+  readonly mode: Mode;
+  readonly r: RunJson;
+  /** 1-minute load average before / after the run (`os.loadavg()`, as `uptime` prints it). */
+  readonly loadBefore: number;
+  readonly loadAfter: number;
+}
+
+function modesOf(args: readonly string[]): Mode[] {
+  const all: Mode[] = [
+    { name: 'inline Parquet', flags: ['--inline-parquet'] },
+    { name: 'Parquet workers', flags: [] },
+  ];
+  const only = argValue(args, 'mode', 'both');
+  if (only === 'inline') return [all[0]!];
+  if (only === 'workers') return [all[1]!];
+  return all;
+}
+
+function table(runs: readonly ModeRun[]): string {
+  const head = ['mode', 'events', 'wall s', 'wall ev/s', 'CPU s', 'CPU ev/s', 'peak RSS MiB', 'load avg 1m'];
+  const rows = runs.map(({ mode, r, loadBefore, loadAfter }) => [
+    mode.name,
+    r.produced.toLocaleString('en-US'),
+    (r.elapsedMs / 1000).toFixed(1),
+    Math.round((r.produced * 1000) / r.elapsedMs).toLocaleString('en-US'),
+    (r.cpuMs / 1000).toFixed(1),
+    Math.round((r.produced * 1000) / r.cpuMs).toLocaleString('en-US'),
+    (r.peakRssBytes / 1_048_576).toFixed(0),
+    `${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
 export const suite: BenchSuite = {
   name: 'pipeline',
   description: 'tidewater run end to end (embedded, Parquet included) over 1M generated events',
@@ -82,38 +127,56 @@ export const suite: BenchSuite = {
     const seed = Number(argValue(ctx.args, 'seed', '1'));
     const batchSize = argValue(ctx.args, 'batch-size', '10000');
     const input = await ensureInput(n, seed, ctx.log);
-    const out = mkdtempSync(join(tmpdir(), 'tidewater-bench-lake-'));
-    try {
-      ctx.log(`tidewater run --input ${input} --out ${out} --batch-size ${batchSize} --json`);
-      const r = JSON.parse(
-        await runCli(['run', '--input', input, '--out', out, '--batch-size', batchSize, '--json']),
-      ) as RunJson;
-      const note = `${r.produced.toLocaleString('en-US')} events in ${(r.elapsedMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU; ${r.objects} files, ${(r.bytes / 1_048_576).toFixed(1)} MB; conservation ${r.ok ? 'ok' : 'FAILED'}`;
-      const results: BenchResult[] = [
+    const runs: ModeRun[] = [];
+    for (const mode of modesOf(ctx.args)) {
+      const out = mkdtempSync(join(tmpdir(), 'tidewater-bench-lake-'));
+      try {
+        const args = [
+          'run',
+          '--input',
+          input,
+          '--out',
+          out,
+          '--batch-size',
+          batchSize,
+          '--json',
+          ...mode.flags,
+        ];
+        ctx.log(`[${mode.name}] tidewater ${args.join(' ')}`);
+        const loadBefore = loadavg()[0]!;
+        const r = JSON.parse(await runCli(args)) as RunJson;
+        runs.push({ mode, r, loadBefore, loadAfter: loadavg()[0]! });
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+    ctx.log(`pipeline, ${cpus().length} cores (CPU time: process.cpuUsage(), all threads)\n${table(runs)}`);
+    const results: BenchResult[] = [];
+    for (const { mode, r, loadBefore, loadAfter } of runs) {
+      const note = `${r.produced.toLocaleString('en-US')} events in ${(r.elapsedMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU; ${r.objects} files, ${(r.bytes / 1_048_576).toFixed(1)} MB; load ${loadBefore.toFixed(1)}->${loadAfter.toFixed(1)}; conservation ${r.ok ? 'ok' : 'FAILED'}`;
+      results.push(
         {
-          measure: 'run end to end (wall clock)',
+          measure: `run end to end, ${mode.name} (wall clock)`,
           value: (r.produced * 1000) / r.elapsedMs,
           unit: 'ev/s',
           target: 100_000,
           note,
         },
         {
-          measure: 'run end to end (per CPU second)',
+          measure: `run end to end, ${mode.name} (per CPU second)`,
           value: (r.produced * 1000) / r.cpuMs,
           unit: 'ev/s',
-          note: 'events / CPU time of the pipeline, all threads',
+          note: 'events / CPU time of the run, all threads (workers included)',
         },
         {
-          measure: 'peak RSS of the run',
+          measure: `peak RSS of the run, ${mode.name}`,
           value: r.peakRssBytes / 1_048_576,
           unit: 'MiB',
           higherIsBetter: false,
-          note: 'maxRSS of the tidewater process',
+          note: 'maxRSS of the tidewater process (worker threads included)',
         },
-      ];
-      return results;
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+      );
     }
+    return results;
   },
 };
