@@ -39,16 +39,19 @@ export type WriteReply =
 export interface ParquetWritePoolOptions {
   /** Lakehouse root folder (a `LocalFolderObjectStore` root). */
   readonly root: string;
-  /** @default min(2, available parallelism) */
+  /** @default {@link defaultParquetWorkers} */
   readonly workers?: number;
   /** Jobs posted and not finished before {@link ParquetWritePool.submit} waits. @default 2 per worker */
   readonly maxInFlight?: number;
   readonly parquet?: ParquetEncodeOptions;
 }
 
-/** Default number of workers: two, or one on a single core. */
+/**
+ * Default number of workers: one core is left to the main thread (stages), at most two workers,
+ * at least one. On 2 cores one worker measured faster than two (1M events: 44.7 s vs 47.6 s wall).
+ */
 export function defaultParquetWorkers(): number {
-  return Math.max(1, Math.min(2, availableParallelism()));
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
 }
 
 // The worker runs TypeScript: register tsx in it, then load the worker module.
