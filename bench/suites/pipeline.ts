@@ -6,7 +6,7 @@
  * run (target 100k/s), the same from the CPU time of the pipeline, and the peak RSS.
  *
  * Runs twice by default, side by side: `--inline-parquet` (Parquet encoded on the main thread) and
- * the default worker pool, and prints a table of both (wall and CPU ev/s, peak RSS, load average).
+ * `--parquet-workers N` (the worker pool, N spare cores), and prints a table of both (wall and CPU ev/s, peak RSS, load average).
  *
  *   npm run bench -- pipeline [--events 1000000] [--seed 1] [--batch-size 10000] [--mode both|inline|workers]
  */
@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import { defaultParquetWorkers } from '../../functions/pipeline/index.ts';
 import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -93,7 +94,10 @@ interface ModeRun {
 function modesOf(args: readonly string[]): Mode[] {
   const all: Mode[] = [
     { name: 'inline Parquet', flags: ['--inline-parquet'] },
-    { name: 'Parquet workers', flags: [] },
+    {
+      name: `Parquet workers (${defaultParquetWorkers()})`,
+      flags: ['--parquet-workers', String(defaultParquetWorkers())],
+    },
   ];
   const only = argValue(args, 'mode', 'both');
   if (only === 'inline') return [all[0]!];

@@ -207,7 +207,9 @@ export async function runCommand(options: RunOptions): Promise<void> {
     throw new UserError('give exactly one of --input FILE or --generate N');
   const batchSize = positive('--batch-size', options.batchSize);
   const checkpointRecords = positive('--checkpoint', options.checkpoint);
-  let parquetWorkers = defaultParquetWorkers();
+  // Inline by default: on a shared 2-core host the worker pool measured slower (CPU +35-50 %:
+  // structured clone of the rows, per-worker start-up and wasm memory); see bench/suites/pipeline.ts.
+  let parquetWorkers = 0;
   if (options.parquetWorkers !== undefined) {
     const n = parseCount(options.parquetWorkers);
     if (n === undefined)
@@ -246,7 +248,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const deadLetterDir = join(out, '_deadletter');
   const bar = new ProgressBar({ quiet: options.json === true });
   let result: RunResult;
-  // Parquet encoding and file writes in worker threads (embedded), unless --inline-parquet.
+  // Parquet encoding and file writes in worker threads (embedded) with --parquet-workers N.
   const pool =
     options.stack !== 'local' && parquetWorkers > 0
       ? new ParquetWritePool({ root: out, workers: parquetWorkers })
@@ -341,9 +343,12 @@ export function register(program: Command): void {
     )
     .option(
       '--parquet-workers <n>',
-      `worker threads encoding and writing Parquet (0: in the main thread; default ${defaultParquetWorkers()})`,
+      `worker threads encoding and writing Parquet (default 0: in the main thread; ${defaultParquetWorkers()} uses the spare cores)`,
     )
-    .option('--inline-parquet', 'encode and write Parquet in the main thread (same as --parquet-workers 0)')
+    .option(
+      '--inline-parquet',
+      'encode and write Parquet in the main thread (the default; same as --parquet-workers 0)',
+    )
     .addHelpText(
       'after',
       `
