@@ -14,6 +14,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   // one line per subcommand module
   import('./commands/generate.ts'),
   import('./commands/produce.ts'),
+  import('./commands/query.ts'),
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
 ];

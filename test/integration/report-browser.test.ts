@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_CHARTS } from '../../functions/report/index.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Debian's chromium, installed by the project's own script when it is missing. */
+function chromiumPath(): string {
+  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+  return execFileSync('bash', [join(root, 'scripts/install-chromium.sh')], { encoding: 'utf8' }).trim();
+}
+
+describe('the HTML report of a real run, in headless Chromium', () => {
+  let dir: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tidewater-report-'));
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'bin/tidewater.js'),
+        'run',
+        '--generate',
+        '20000',
+        '--seed',
+        '11',
+        '--out',
+        join(dir, 'lakehouse'),
+        '--report',
+        join(dir, 'report.html'),
+        '--json',
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders every chart with a size and marks, and makes no network request', async () => {
+    // Prepare
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
+
+    // Act
+    await page.goto(pathToFileURL(join(dir, 'report.html')).href);
+    const charts = await page.$$eval('svg[data-chart]', (svgs) =>
+      svgs.map((svg) => {
+        const box = svg.getBoundingClientRect();
+        const marks = svg.querySelectorAll('rect, path, circle, polyline, line');
+        let drawn = 0;
+        for (const m of marks) {
+          const b = (m as SVGGraphicsElement).getBBox();
+          if (b.width > 0 || b.height > 0) drawn++;
+        }
+        return { id: svg.getAttribute('data-chart'), width: box.width, height: box.height, drawn };
+      }),
+    );
+
+    // Assess
+    expect(charts.map((c) => c.id)).toEqual([...REPORT_CHARTS]);
+    for (const chart of charts) {
+      expect(chart.width, chart.id ?? '').toBeGreaterThan(100);
+      expect(chart.height, chart.id ?? '').toBeGreaterThan(50);
+      expect(chart.drawn, chart.id ?? '').toBeGreaterThan(1);
+    }
+    expect(requests).toEqual([]);
+  });
+});
