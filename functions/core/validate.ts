@@ -588,7 +588,8 @@ export class FlatJsonScanner {
         // V8 shares the text of a slice of 13 or more characters with the whole value, which a
         // long-lived id (dedup state, CEP state) would then keep alive: parse those as a JSON
         // string literal instead, which copies (JSON.parse gives fresh strings too).
-        value = slot < 0 ? null : j - va < 13 ? s.slice(va, j) : (JSON.parse(s.slice(va - 1, j + 1)) as string);
+        value =
+          slot < 0 ? null : j - va < 13 ? s.slice(va, j) : (JSON.parse(s.slice(va - 1, j + 1)) as string);
         i = j + 1;
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
         // Digits accumulate into an integer mantissa m (exact while at most 15 digits) with
