@@ -72,7 +72,8 @@ describe('the HTML report of a real run, in headless Chromium', () => {
         const marks = svg.querySelectorAll('rect, path, circle, polyline, line');
         let drawn = 0;
         for (const m of marks) {
-          const b = (m as SVGGraphicsElement).getBBox();
+          // The project compiles without the DOM lib: describe the one SVG method used.
+          const b = (m as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           if (b.width > 0 || b.height > 0) drawn++;
         }
         return { id: svg.getAttribute('data-chart'), width: box.width, height: box.height, drawn };
