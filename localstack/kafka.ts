@@ -242,7 +242,7 @@ export async function prepareKafka(
     log(`Kafka: listener ports changed since the storage was formatted; wiping ${layout.dataDir}`);
   }
   await rm(layout.dataDir, { recursive: true, force: true });
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   log(`Kafka: formatting storage in ${layout.dataDir} (cluster ${clusterId})`);
   const r = await run(
     'java',
@@ -262,12 +262,25 @@ export async function prepareKafka(
     { timeoutMs: 120_000 },
   );
   if (r.code !== 0) {
-    const detail = `${r.stderr}\n${r.stdout}`.trim().split('\n').at(-1) ?? '';
+    const lines = `${r.stderr}\n${r.stdout}`.trim().split('\n');
+    // Kafka logs INFO lines first; the reason is the last line that is not one of them.
+    const detail = lines.filter((l) => !/^\[[^\]]+\] (INFO|DEBUG) /.test(l)).at(-1) ?? lines.at(-1) ?? '';
     throw new UserError(`formatting Kafka storage in ${layout.dataDir} failed: ${detail.slice(0, 300)}`);
   }
   const record: FormatRecord = { clusterId, kafka: ports.kafka, kafkaController: ports.kafkaController };
   await writeFile(layout.formatRecord, `${JSON.stringify(record)}\n`);
   return layout;
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. Like Kafka's own `Uuid.randomUuid`, never one that
+ * starts with '-': the storage tool's argument parser would read it as an option (1 id in 64).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** The java command line that runs the broker; its server.properties path marks the process as ours. */

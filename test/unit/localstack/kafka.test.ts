@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { kafkaPom, kafkaServerProperties, mavenError, parseJavaMajor } from '../../../localstack/kafka.ts';
+import {
+  kafkaPom,
+  kafkaServerProperties,
+  mavenError,
+  newClusterId,
+  parseJavaMajor,
+} from '../../../localstack/kafka.ts';
 
 describe('Kafka setup', () => {
   it.each([
@@ -58,5 +64,16 @@ describe('Kafka setup', () => {
     expect(line).toBe(
       'Failed to execute goal on project kafka-runtime: Could not resolve dependencies: Could not transfer artifact org.apache.kafka:kafka_2.13:jar:4.2.1',
     );
+  });
+});
+
+describe('KRaft cluster ids', () => {
+  it('are 16 bytes of base64url that never start with a dash (the storage tool would read an option)', () => {
+    // Act: 5,000 draws; with plain base64url about 78 of them would start with '-'
+    const ids = Array.from({ length: 5_000 }, () => newClusterId());
+
+    // Assess
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
