@@ -1,16 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type AttributeValue,
-  CreateTableCommand,
-  DeleteItemCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
-import { DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
+import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
   KafkaAlertSink,
@@ -175,20 +170,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
 /** Throwaway resources on the emulator, named `<prefix>-...` (benchmarks, tests without a deployed stack). */
 export async function createLocalResources(clients: AwsClients, prefix: string): Promise<LocalResources> {
   const table = `${prefix}-state`;
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(clients.dynamodb, table);
   const buckets = { bronze: `${prefix}-bronze`, silver: `${prefix}-silver`, gold: `${prefix}-gold` };
   for (const b of Object.values(buckets)) await clients.s3.send(new CreateBucketCommand({ Bucket: b }));
   const q = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-poison` }));

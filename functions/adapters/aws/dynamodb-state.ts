@@ -42,6 +42,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -377,4 +378,25 @@ export class DynamoDbStateStore implements StateStore {
       throw err;
     }
   }
+}
+
+/**
+ * Creates an on-demand state table with the key this adapter reads and writes (`pk`, `sk`, both
+ * strings), for the emulator and tests; deployed environments get it from the CDK State stack.
+ */
+export async function createStateTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }
