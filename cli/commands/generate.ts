@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type Domain, DomainConfigError, generateEvents, loadDomain } from '../../functions/core/index.ts';
+import { parseCount, parseRate, parseSeed } from '../args.ts';
 import { UserError } from '../errors.ts';
 
 /**
@@ -10,26 +11,6 @@ import { UserError } from '../errors.ts';
  * with a progress bar on stderr when it is a terminal. Labels of injected records (anomaly
  * scenarios, poison, duplicates) go to `--labels file` as `{"line":n,"key":...,"label":{...}}`.
  */
-
-function parseCount(text: string): number {
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a whole number of events, got "${text}"`);
-  return n;
-}
-
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got "${text}"`);
-  return n;
-}
-
-function parseRate(text: string): number {
-  const r = Number(text);
-  if (!Number.isFinite(r) || r < 0 || r > 1)
-    throw new InvalidArgumentError(`expected a share between 0 and 1, e.g. 0.01, got "${text}"`);
-  return r;
-}
 
 interface GenerateOptions {
   readonly seed: number;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Admin, Producer } from '@platformatic/kafka';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { GeneratorSource, JsonlFileSource } from '../../functions/adapters/embedded/index.ts';
 import {
   type Domain,
@@ -11,6 +11,7 @@ import {
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
+import { parseCount, parseRate, parseSeed } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 
@@ -121,26 +122,6 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
   return { topic, produced, byPartition, elapsedMs: performance.now() - started };
 }
 
-function parseCountArg(text: string): number {
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a whole number of events, got "${text}"`);
-  return n;
-}
-
-function parseRate(text: string): number {
-  const r = Number(text);
-  if (!Number.isFinite(r) || r < 0 || r > 1)
-    throw new InvalidArgumentError(`expected a share between 0 and 1, e.g. 0.01, got "${text}"`);
-  return r;
-}
-
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got "${text}"`);
-  return n;
-}
-
 interface ProduceCliOptions {
   readonly generate?: number;
   readonly input?: string;
@@ -178,7 +159,7 @@ export function register(program: Command): void {
   program
     .command('produce')
     .description('produce generated or JSONL events into the raw Kafka topic (the local stack by default)')
-    .option('--generate <n>', 'generate N synthetic events', parseCountArg)
+    .option('--generate <n>', 'generate N synthetic events', parseCount)
     .option('--input <file>', 'JSONL file, one record value per line')
     .option('--seed <s>', 'generator seed', parseSeed, 1)
     .option('--poison-rate <r>', 'share of poison records (generator)', parseRate, 0)
