@@ -5,8 +5,8 @@ import { groupByPartition, objectKey, type SourceRange } from './partition.ts';
 import { wasmParquetEncoder } from './wasm-encoder.ts';
 
 /**
- * Parquet for the lakehouse layers. The chosen writer is parquet-wasm (see bench/parquet.ts and
- * bench/README.md): it writes the contract's types exactly (TIMESTAMP(MILLIS, UTC)), returns bytes
+ * Parquet for the lakehouse layers. The chosen writer is parquet-wasm (see README.md beside this
+ * file and bench/suites/parquet.ts): it writes the contract's types exactly (TIMESTAMP(MILLIS, UTC)), returns bytes
  * in memory for an S3 PUT, and ships 5 MB of wasm instead of a 68 MB native library.
  */
 export { isValid, ParquetSchemaError, parseIsoDate, toColumns } from './columns.ts';
