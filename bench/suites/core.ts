@@ -6,7 +6,7 @@
  *
  *   npm run bench -- core [--events 1000000] [--seed 1] [--repeat 3] [--baseline <git ref>] [--no-cache] [--only <measure>]
  *
- * `--only decode` measures only the sections whose name contains `decode`.
+ * `--only decode` measures only the sections whose name contains `decode`; `--only a,b` either.
  *
  * Trustworthy on a shared machine:
  * - inputs are generated once per process and cached on disk (`~/.cache/tidewater/bench/`,
@@ -404,7 +404,8 @@ export const suite: BenchSuite = {
       inputs = records.map((r) => ({ key: r.key, value: r.value }));
     }
     const only = argValue(ctx.args, 'only', '');
-    const wanted = (measure: string) => only === '' || measure.includes(only);
+    const onlyList = only.split(',').filter((o) => o !== '');
+    const wanted = (measure: string) => onlyList.length === 0 || onlyList.some((o) => measure.includes(o));
     const results = new Map<string, BenchResult>();
     const measureAll = (sections: readonly Section[]) => {
       for (const s of sections) {

@@ -26,8 +26,8 @@ export interface DedupState {
 export class Deduplicator {
   private readonly retentionMs: number;
   private readonly maxEntries: number;
-  /** id -> bucket start */
-  private readonly seen = new Map<string, number>();
+  /** Ids remembered (their bucket is found through `buckets`). */
+  private readonly seen = new Set<string>();
   /** bucket start -> ids */
   private readonly buckets = new Map<number, string[]>();
   private maxTs: number | null = null;
@@ -43,7 +43,7 @@ export class Deduplicator {
       for (const [b, ids] of state.buckets) {
         const copy = [...ids];
         this.buckets.set(b, copy);
-        for (const id of copy) this.seen.set(id, b);
+        for (const id of copy) this.seen.add(id);
         if (b < this.oldest) this.oldest = b;
       }
     }
@@ -59,7 +59,11 @@ export class Deduplicator {
    * remembers it and returns false.
    */
   isDuplicate(id: string, ts: number): boolean {
-    if (this.seen.has(id)) return true;
+    // One hash lookup: add, and a size that did not grow means the id was there already.
+    const seen = this.seen;
+    const before = seen.size;
+    seen.add(id);
+    if (seen.size === before) return true;
     let bucket = ts - (((ts % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
     if (bucket < this.oldest && this.buckets.size > 0) bucket = this.oldest;
     let ids = this.buckets.get(bucket);
@@ -69,7 +73,6 @@ export class Deduplicator {
       if (bucket < this.oldest) this.oldest = bucket;
     }
     ids.push(id);
-    this.seen.set(id, bucket);
     if (this.maxTs === null || ts > this.maxTs) {
       this.maxTs = ts;
       this.expire();

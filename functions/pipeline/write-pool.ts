@@ -1,14 +1,26 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ParquetEncodeOptions, SourceRange, WrittenObject } from '../adapters/parquet/index.ts';
+import {
+  type Column,
+  columnBuffers,
+  groupByPartition,
+  objectKey,
+  type ParquetEncodeOptions,
+  type SourceRange,
+  toColumns,
+  type WrittenObject,
+} from '../adapters/parquet/index.ts';
 import type { Row, TableSchema } from '../core/index.ts';
 
 /**
  * Parquet encoding and object writes off the main thread (embedded runs): a small pool of worker
- * threads, each writing under the same local lakehouse root with the same `writeTable` as an
- * inline write, so the files (keys and bytes) are identical. {@link submit} posts a job (the rows
- * are copied by structured clone at that moment, so the caller may reuse its arrays) and waits
- * only while `maxInFlight` jobs are unfinished: that is the backpressure that bounds memory.
+ * threads writing under the same local lakehouse root. {@link submit} groups the rows by Hive
+ * partition and converts them to columns on the calling thread (`toColumns`: the same checks,
+ * so a bad cell fails the submit with its table, column and row), then posts the typed arrays
+ * to a worker as transferred buffers (no per-row structured clone); the worker builds Arrow,
+ * encodes with the same `encodeColumns` as an inline write (same keys, same bytes) and writes.
+ * `submit` waits only while `maxInFlight` jobs are unfinished: that is the backpressure that
+ * bounds memory.
  * {@link drain} waits for every job: stages call it before saving their state (SPEC §5, outputs
  * before the state commit).
  */
@@ -23,12 +35,17 @@ export interface TableWrites {
   readonly objects: readonly WrittenObject[];
 }
 
-/** A job posted to a worker. */
+/** One object of a job: its key and its rows as columns. */
+export interface WriteJobPart {
+  readonly key: string;
+  readonly rows: number;
+  readonly columns: readonly Column[];
+}
+
+/** A job posted to a worker: the objects of one table from one source range. */
 export interface WriteJob {
   readonly id: number;
-  readonly schema: TableSchema;
-  readonly rows: readonly Row[];
-  readonly source: SourceRange;
+  readonly parts: readonly WriteJobPart[];
   readonly options: ParquetEncodeOptions | undefined;
 }
 
@@ -110,13 +127,20 @@ export class ParquetWritePool implements TableWrites {
     while (this.failure === undefined && this.jobs.size >= this.maxInFlight) await this.wait();
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('ParquetWritePool: submit() after close()');
+    const parts: WriteJobPart[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const [partition, group] of groupByPartition(schema, rows)) {
+      const columns = toColumns(schema, group);
+      parts.push({ key: objectKey(schema, partition, source), rows: group.length, columns });
+      for (const b of columnBuffers(columns)) transfer.push(b);
+    }
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.running < slot.running) slot = s;
     const id = this.nextId++;
-    const job: WriteJob = { id, schema, rows, source, options: this.parquet };
+    const job: WriteJob = { id, parts, options: this.parquet };
     slot.running++;
     this.jobs.set(id, slot);
-    slot.worker.postMessage(job);
+    slot.worker.postMessage(job, transfer);
   }
 
   async drain(): Promise<void> {

@@ -204,9 +204,162 @@ function convertColumn(schema: TableSchema, spec: ColumnSpec, rows: readonly Row
   }
 }
 
-/** Converts rows to one `Column` per `schema.columns` entry, in order. Cells absent from a row count as null. */
+/**
+ * Converts rows to one `Column` per `schema.columns` entry, in order. Cells absent from a row count
+ * as null. A cell that does not fit its column throws `ParquetSchemaError` naming the table,
+ * column, row and value.
+ *
+ * The work runs in one pass over the rows through a converter generated once per schema (constant
+ * property names: monomorphic loads; no per-cell dispatch on the column type). At the first cell
+ * it cannot take, the generated pass gives up and the column-by-column interpreter below redoes
+ * the conversion and throws the exact error. Column names are passed through `JSON.stringify`,
+ * so no schema text becomes code.
+ */
 export function toColumns(schema: TableSchema, rows: readonly Row[]): Column[] {
+  let fast = converters.get(schema);
+  if (fast === undefined) {
+    fast = compileConverter(schema);
+    converters.set(schema, fast);
+  }
+  return fast(rows) ?? schema.columns.map((spec) => convertColumn(schema, spec, rows));
+}
+
+/** The column-by-column interpreter alone (tests compare it with the generated converter). */
+export function toColumnsInterpreted(schema: TableSchema, rows: readonly Row[]): Column[] {
   return schema.columns.map((spec) => convertColumn(schema, spec, rows));
+}
+
+type Converter = (rows: readonly Row[]) => Column[] | null;
+
+const converters = new WeakMap<TableSchema, Converter>();
+
+/** Helpers the generated code calls (passed in, not captured from this module's scope). */
+const RUNTIME = {
+  Utf8Writer,
+  parseIsoDate,
+  /** Clears bit `i` of the validity bitmap `valid` (allocated all-valid on first use). */
+  clear(valid: Uint8Array | undefined, n: number, i: number): Uint8Array {
+    const v = valid ?? new Uint8Array((n + 7) >> 3).fill(0xff);
+    v[i >> 3]! &= ~(1 << (i & 7));
+    return v;
+  },
+  TWO_32,
+  INT32_MIN,
+  INT32_MAX,
+};
+
+function compileConverter(schema: TableSchema): Converter {
+  const init: string[] = [];
+  const body: string[] = [];
+  const result: string[] = [];
+  schema.columns.forEach((spec, k) => {
+    const cell = `v${k}`;
+    const nullable = spec.nullable !== false;
+    const onNull = nullable ? `{ valid${k} = R.clear(valid${k}, n, i); nulls${k}++; }` : 'return null;';
+    init.push(`let valid${k}; let nulls${k} = 0; const spec${k} = specs[${k}];`);
+    body.push(`const ${cell} = row[${JSON.stringify(spec.name)}];`);
+    const isNull = `${cell} === null || ${cell} === undefined`;
+    switch (spec.type) {
+      case 'string':
+        init.push(`const offsets${k} = new Int32Array(n + 1); const utf8${k} = new R.Utf8Writer();`);
+        body.push(
+          `if (${isNull}) ${onNull} else if (typeof ${cell} === 'string') utf8${k}.write(${cell}); else return null;`,
+          `offsets${k}[i + 1] = utf8${k}.length;`,
+        );
+        result.push(
+          `{ spec: spec${k}, kind: 'string', offsets: offsets${k}, data: utf8${k}.bytes(), valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      case 'int32':
+        init.push(`const values${k} = new Int32Array(n);`);
+        body.push(
+          `if (${isNull}) ${onNull} else if (typeof ${cell} === 'number' && Number.isInteger(${cell}) && ${cell} >= R.INT32_MIN && ${cell} <= R.INT32_MAX) values${k}[i] = ${cell}; else return null;`,
+        );
+        result.push(
+          `{ spec: spec${k}, kind: 'int32', values: values${k}, valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      case 'date':
+        init.push(`const values${k} = new Int32Array(n); let lastText${k} = ''; let lastDay${k} = 0;`);
+        body.push(
+          `if (${isNull}) ${onNull} else if (typeof ${cell} === 'string') {`,
+          `  if (${cell} !== lastText${k}) { const d = R.parseIsoDate(${cell}); if (d === undefined) return null; lastText${k} = ${cell}; lastDay${k} = d; }`,
+          `  values${k}[i] = lastDay${k};`,
+          '} else return null;',
+        );
+        result.push(
+          `{ spec: spec${k}, kind: 'date', values: values${k}, valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      case 'int64':
+      case 'timestamp_ms':
+        // Two 32-bit halves: no BigInt per value.
+        init.push(
+          `const values${k} = new BigInt64Array(n); const words${k} = new Uint32Array(values${k}.buffer);`,
+        );
+        body.push(
+          `if (${isNull}) ${onNull} else if (typeof ${cell} === 'number' && Number.isSafeInteger(${cell})) {`,
+          `  const hi = Math.floor(${cell} / R.TWO_32); words${k}[2 * i] = ${cell} - hi * R.TWO_32; words${k}[2 * i + 1] = hi >>> 0;`,
+          '} else return null;',
+        );
+        result.push(
+          `{ spec: spec${k}, kind: ${JSON.stringify(spec.type)}, values: values${k}, valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      case 'double':
+        init.push(`const values${k} = new Float64Array(n);`);
+        body.push(
+          `if (${isNull}) ${onNull} else if (typeof ${cell} === 'number') values${k}[i] = ${cell}; else return null;`,
+        );
+        result.push(
+          `{ spec: spec${k}, kind: 'double', values: values${k}, valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      case 'boolean':
+        init.push(`const values${k} = new Uint8Array((n + 7) >> 3);`);
+        body.push(
+          `if (${isNull}) ${onNull} else if (${cell} === true) values${k}[i >> 3] |= 1 << (i & 7); else if (${cell} !== false) return null;`,
+        );
+        result.push(
+          `{ spec: spec${k}, kind: 'boolean', values: values${k}, valid: valid${k}, nullCount: nulls${k} }`,
+        );
+        break;
+      default: {
+        const never: never = spec.type;
+        throw new ParquetSchemaError(
+          `${schema.path}: column '${spec.name}' has unknown type ${String(never)}`,
+        );
+      }
+    }
+  });
+  const source = [
+    "'use strict';",
+    'return function convert(rows) {',
+    'const n = rows.length;',
+    ...init,
+    'for (let i = 0; i < n; i++) {',
+    'const row = rows[i];',
+    ...body,
+    '}',
+    `return [${result.join(', ')}];`,
+    '};',
+  ].join('\n');
+  const factory = new Function('R', 'specs', source) as (
+    r: typeof RUNTIME,
+    specs: readonly ColumnSpec[],
+  ) => Converter;
+  return factory(RUNTIME, schema.columns);
+}
+
+/** The buffers behind `columns`, for a `postMessage` transfer list (each column owns its own). */
+export function columnBuffers(columns: readonly Column[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const c of columns) {
+    if (c.valid !== undefined) out.push(c.valid.buffer as ArrayBuffer);
+    if (c.kind === 'string') out.push(c.offsets.buffer as ArrayBuffer, c.data.buffer as ArrayBuffer);
+    else out.push(c.values.buffer as ArrayBuffer);
+  }
+  return out;
 }
 
 /** True when bit `i` of an LSB validity bitmap is set (or there is no bitmap). */

@@ -9,9 +9,17 @@ import { wasmParquetEncoder } from './wasm-encoder.ts';
  * file and bench/suites/parquet.ts): it writes the contract's types exactly (TIMESTAMP(MILLIS, UTC)), returns bytes
  * in memory for an S3 PUT, and ships 5 MB of wasm instead of a 68 MB native library.
  */
-export { isValid, ParquetSchemaError, parseIsoDate, toColumns } from './columns.ts';
+export {
+  type Column,
+  columnBuffers,
+  isValid,
+  ParquetSchemaError,
+  parseIsoDate,
+  toColumns,
+} from './columns.ts';
 export type { ParquetCompression, ParquetEncodeOptions, ParquetEncoder } from './encoder.ts';
 export { fileName, groupByPartition, objectKey, partitionPath, type SourceRange } from './partition.ts';
+export { encodeColumns } from './wasm-encoder.ts';
 
 /** The encoder used by the pipeline. */
 export const parquetEncoder: ParquetEncoder = wasmParquetEncoder;

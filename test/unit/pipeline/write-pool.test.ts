@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,12 +86,28 @@ describe('ParquetWritePool', () => {
     expect(pooled.conservation.ok).toBe(true);
   });
 
-  it('rejects on drain when a worker fails to write', async () => {
+  it('rejects at submit a row that does not fit its table, naming table, column and row', async () => {
     // Prepare
     const pool = new ParquetWritePool({ root: tempDir(), workers: 1 });
     const source = { topic: 'raw-events', partition: 0, firstOffset: 0, lastOffset: 0 };
+    const row = { topic: 'raw-events', partition: 0, offset: 0, kafka_ts: 1, ingest_ts: 'soon' };
     // Act
-    await pool.submit(BRONZE_RAW_EVENTS, [{ topic: 'raw-events', kafka_ts: 'not a timestamp' }], source);
+    const submitted = pool.submit(BRONZE_RAW_EVENTS, [row], source);
+    // Assess
+    await expect(submitted).rejects.toThrow("bronze/raw_events: column 'ingest_ts' (timestamp_ms) row 0");
+    expect(pool.inFlight).toBe(0);
+    await pool.close();
+  });
+
+  it('rejects on drain when a worker fails to write', async () => {
+    // Prepare: the lakehouse root is a file, so the worker cannot create the object's folders.
+    const root = join(tempDir(), 'not-a-folder');
+    writeFileSync(root, 'x');
+    const pool = new ParquetWritePool({ root, workers: 1 });
+    const source = { topic: 'raw-events', partition: 0, firstOffset: 0, lastOffset: 0 };
+    const row = { topic: 'raw-events', partition: 0, offset: 0, kafka_ts: 1, ingest_ts: 1 };
+    // Act
+    await pool.submit(BRONZE_RAW_EVENTS, [row], source);
     // Assess
     await expect(pool.drain()).rejects.toThrow(/parquet write failed/);
     await pool.close().catch(() => undefined);
