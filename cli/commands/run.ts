@@ -271,7 +271,8 @@ export async function runCommand(options: RunOptions): Promise<void> {
             context: {
               domain,
               objects: new LocalFolderObjectStore(out),
-              state: new MemoryStateStore(),
+              // Snapshots are fresh objects and never reloaded in one run: no JSON copy at each checkpoint.
+              state: new MemoryStateStore({ keep: 'reference' }),
               metrics: new MetricsCollector(),
               deadLetters: new JsonlDeadLetterSink(deadLetterDir),
               alerts: new MemoryAlertSink(),

@@ -26,6 +26,20 @@ describe('MemoryStateStore', () => {
     expect(loaded).toEqual({ state: { ids: ['a'] }, lastOffset: 9 });
   });
 
+  it('keeps the saved object itself when asked to keep states by reference, fences still enforced', async () => {
+    // Prepare
+    const store = new MemoryStateStore({ keep: 'reference' });
+    const state = { ids: ['a'] };
+    // Act
+    await store.save(KEY, { state, lastOffset: 9 }, null);
+    const loaded = await store.load<{ ids: string[] }>(KEY);
+    const stale = store.save(KEY, { state: { ids: [] }, lastOffset: 12 }, null);
+    // Assess
+    expect(loaded?.state).toBe(state);
+    expect(store.sizeOf(KEY)).toBe(JSON.stringify(state).length);
+    await expect(stale).rejects.toBeInstanceOf(StaleFenceError);
+  });
+
   it('refuses a save whose expected fence is stale and keeps the stored state', async () => {
     // Prepare
     const store = new MemoryStateStore();
