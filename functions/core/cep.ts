@@ -119,6 +119,10 @@ export function emptyCepKeyState(): CepKeyState {
   };
 }
 
+/** What most events return: no alert (shared, never mutated, so no array per event). */
+const NO_ALERTS: Row[] = [];
+Object.freeze(NO_ALERTS);
+
 /** Scratch set for merchant_diversity (cleared before and after each use). */
 const SEEN = new Set<string>();
 
@@ -159,14 +163,15 @@ function alert(
 
 /**
  * Applies one event to a key's state (mutating it) and returns the alerts it triggers, as
- * `gold/alerts` rows. `state` must belong to `event.key`.
+ * `gold/alerts` rows. `state` must belong to `event.key`. The array returned when there is no
+ * alert is shared and frozen: read it, do not push into it.
  */
-export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row[] {
+export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): readonly Row[] {
   const spec = cfg.spec;
   const p = spec.patterns;
   const row = e.row;
   const ts = e.ts;
-  const alerts: Row[] = [];
+  let alerts: Row[] | null = null;
 
   if (spec.location !== null) {
     const lat = row[spec.location.lat];
@@ -178,7 +183,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
         const dtMs = Math.abs(ts - prev[0]);
         const speed = dtMs === 0 ? Number.POSITIVE_INFINITY : km / (dtMs / 3_600_000);
         if (km > p.impossibleTravel.minDistanceKm && speed > p.impossibleTravel.minSpeedKmh) {
-          alerts.push(
+          (alerts ??= []).push(
             alert(cfg, 'impossible_travel', 'CRITICAL', e, {
               distance_km: round(km),
               speed_kmh: Number.isFinite(speed) ? round(speed) : null,
@@ -191,7 +196,13 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
           );
         }
       }
-      state.loc = [ts, lat, lon, e.id];
+      if (prev === null) state.loc = [ts, lat, lon, e.id];
+      else {
+        prev[0] = ts;
+        prev[1] = lat;
+        prev[2] = lon;
+        prev[3] = e.id;
+      }
     }
   }
 
@@ -218,7 +229,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
       if (count > v.moreThan) {
         if ((state.fired & VELOCITY) === 0) {
           state.fired |= VELOCITY;
-          alerts.push(
+          (alerts ??= []).push(
             alert(cfg, 'velocity_spike', 'HIGH', e, { count, window_ms: v.windowMs, threshold: v.moreThan }),
           );
         }
@@ -230,7 +241,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
       if (count >= b.atLeast) {
         if ((state.fired & BURST) === 0) {
           state.fired |= BURST;
-          alerts.push(
+          (alerts ??= []).push(
             alert(cfg, 'rapid_fire_burst', 'HIGH', e, { count, window_ms: b.windowMs, threshold: b.atLeast }),
           );
         }
@@ -257,7 +268,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
       if (distinct >= d.atLeast) {
         if ((state.fired & DIVERSITY) === 0) {
           state.fired |= DIVERSITY;
-          alerts.push(
+          (alerts ??= []).push(
             alert(cfg, 'merchant_diversity', 'MEDIUM', e, {
               distinct_merchants: distinct,
               window_ms: d.windowMs,
@@ -275,7 +286,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
         const sd = Math.sqrt(state.m2 / (state.n - 1));
         if (sd > 0 && amountValue > state.mean + a.sigma * sd) {
           const z = (amountValue - state.mean) / sd;
-          alerts.push(
+          (alerts ??= []).push(
             alert(cfg, 'amount_anomaly', amountValue > state.mean + a.highSigma * sd ? 'HIGH' : 'MEDIUM', e, {
               amount: amountValue,
               mean: round(state.mean, 4),
@@ -305,7 +316,7 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): Row
 
   if (ts > state.maxTs) state.maxTs = ts;
   state.expiresAt = state.maxTs + cfg.ttlMs;
-  return alerts;
+  return alerts ?? NO_ALERTS;
 }
 
 /**
@@ -325,9 +336,9 @@ export class CepEngine {
     }
   }
 
-  /** Processes one silver event; returns the alerts (gold/alerts rows) it triggers. */
-  process(e: SilverEvent): Row[] {
-    if (this.cfg === null) return [];
+  /** Processes one silver event; returns the alerts (gold/alerts rows) it triggers (see {@link cepStep}). */
+  process(e: SilverEvent): readonly Row[] {
+    if (this.cfg === null) return NO_ALERTS;
     let s = this.keys.get(e.key);
     if (s === undefined) {
       s = emptyCepKeyState();

@@ -111,7 +111,7 @@ describe('synthetic generator', () => {
       },
     });
     // Act
-    const alertsByEvent = new Map<string, Row[]>();
+    const alertsByEvent = new Map<string, readonly Row[]>();
     const scenarios = new Map<
       number,
       { pattern: string; ids: string[]; triggerIndex: number; armed: boolean }
