@@ -344,7 +344,7 @@ function runDecode(core: Core, domain: Domain, payloads: Payloads, sw: Stopwatch
   let poison = 0;
   // Like a Lambda invocation: each batch is decoded, validated and then let go.
   forEachPayload(payloads, sw, (e) => {
-    for (const r of core.decodeKafkaEvent(e, 0)) if (!validate(r).ok) poison++;
+    for (const r of core.decodeKafkaEvent(e)) if (!validate(r).ok) poison++;
   });
   return poison;
 }
@@ -356,7 +356,7 @@ function runEndToEnd(core: Core, domain: Domain, payloads: Payloads, sw: Stopwat
   const cep = new core.CepEngine(domain);
   let alerts = 0;
   forEachPayload(payloads, sw, (e) => {
-    for (const r of core.decodeKafkaEvent(e, 0)) {
+    for (const r of core.decodeKafkaEvent(e)) {
       const v = validate(r);
       if (!v.ok || dd.isDuplicate(v.event.id, v.event.ts)) continue;
       windows.add(v.event);
@@ -453,7 +453,7 @@ export const suite: BenchSuite = {
       const validate = current.compileValidator(domain);
       for (let b = 0; b < payloads.length; b++) {
         const e = JSON.parse(payloads[b]!.toString('latin1')) as LambdaKafkaEvent;
-        for (const r of current.decodeKafkaEvent(e, 0)) {
+        for (const r of current.decodeKafkaEvent(e)) {
           const v = validate(r);
           if (v.ok) silver.push(v.event);
         }

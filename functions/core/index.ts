@@ -10,8 +10,9 @@
  * const dedup = new Deduplicator(domain, savedDedup);   // silver de-duplication
  * const windows = new WindowEngine(domain, savedWindows);
  * const cep = new CepEngine(domain, savedCep);
- * for (const rec of decodeKafkaEvent(lambdaEvent, Date.now())) {
- *   bronzeRows.push(rec.bronze);
+ * const ingestTs = Date.now();
+ * for (const rec of decodeKafkaEvent(lambdaEvent)) {
+ *   bronzeRows.push(bronzeRow(rec, ingestTs));
  *   const r = validate(rec);
  *   if (!r.ok) { deadLetters.push(toDeadLetter(rec, r.reason)); continue; }
  *   if (dedup.isDuplicate(r.event.id, r.event.ts)) { duplicates++; continue; }
@@ -67,6 +68,8 @@ export {
 } from './generator.ts';
 export { EARTH_RADIUS_KM, findCountry, haversineKm } from './geo.ts';
 export {
+  type BronzeSource,
+  bronzeRow,
   type DecodedRecord,
   decodeKafkaEvent,
   decodeKafkaRecord,

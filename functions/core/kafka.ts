@@ -58,8 +58,6 @@ export interface DecodedRecord extends RawRecord {
   readonly invalidUtf8: boolean;
   /** Headers in order, values as UTF-8 text, or `base64:<...>` when a value is not valid UTF-8. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
-  /** The `bronze/raw_events` row (see `BRONZE_RAW_EVENTS`). */
-  readonly bronze: Row;
 }
 
 /** The Lambda event is not a Kafka event at all (a wiring bug, not a poison record). */
@@ -115,6 +113,15 @@ function decodeHeaders(
   return out;
 }
 
+/** What a `bronze/raw_events` row is made of: a decoded Lambda record, or any source's record. */
+export interface BronzeSource extends KafkaCoordinates {
+  /** Kafka timestamp, epoch ms. */
+  readonly kafkaTs: number;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+}
+
 /** Bronze `headers` column: a JSON array in Lambda's own shape with text values, `[{"name":"value"}]`. */
 function headersJson(headers: ReadonlyArray<readonly [string, string]>): string {
   if (headers.length === 0) return '[]';
@@ -122,10 +129,24 @@ function headersJson(headers: ReadonlyArray<readonly [string, string]>): string 
 }
 
 /**
- * Decodes one Lambda Kafka record.
+ * The `bronze/raw_events` row of a record (see `BRONZE_RAW_EVENTS`).
  * @param ingestTs the bronze `ingest_ts` (epoch ms), passed in so the core stays deterministic
  */
-export function decodeKafkaRecord(record: LambdaKafkaRecord, ingestTs: number): DecodedRecord {
+export function bronzeRow(record: BronzeSource, ingestTs: number): Row {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    kafka_ts: record.kafkaTs,
+    key: record.key,
+    value: record.value,
+    headers: headersJson(record.headers),
+    ingest_ts: ingestTs,
+  };
+}
+
+/** Decodes one Lambda Kafka record (its bronze row, when needed: {@link bronzeRow}). */
+export function decodeKafkaRecord(record: LambdaKafkaRecord): DecodedRecord {
   let value: string | null = null;
   let valueBytes = 0;
   let invalidUtf8 = false;
@@ -161,26 +182,15 @@ export function decodeKafkaRecord(record: LambdaKafkaRecord, ingestTs: number): 
     valueBase64: v ?? null,
     invalidUtf8,
     headers,
-    bronze: {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      kafka_ts: record.timestamp,
-      key,
-      value,
-      headers: headersJson(headers),
-      ingest_ts: ingestTs,
-    },
   };
 }
 
 /**
  * Decodes every record of a Lambda Kafka event, partition by partition (in the order of the
  * `records` object) and in offset order within a partition.
- * @param ingestTs the bronze `ingest_ts` for every record, epoch ms (default: now)
  * @throws KafkaEventShapeError when `event` is not a Lambda Kafka event
  */
-export function decodeKafkaEvent(event: LambdaKafkaEvent, ingestTs: number = Date.now()): DecodedRecord[] {
+export function decodeKafkaEvent(event: LambdaKafkaEvent): DecodedRecord[] {
   if (
     event === null ||
     typeof event !== 'object' ||
@@ -198,7 +208,7 @@ export function decodeKafkaEvent(event: LambdaKafkaEvent, ingestTs: number = Dat
   for (const partitionKey of Object.keys(event.records)) {
     const records = event.records[partitionKey];
     if (!Array.isArray(records)) throw new KafkaEventShapeError(`records["${partitionKey}"] is not an array`);
-    for (const r of records as readonly LambdaKafkaRecord[]) out.push(decodeKafkaRecord(r, ingestTs));
+    for (const r of records as readonly LambdaKafkaRecord[]) out.push(decodeKafkaRecord(r));
   }
   return out;
 }

@@ -25,7 +25,7 @@ export {
 } from './enriched.ts';
 export type { EventBatch } from './events.ts';
 export { Fence } from './fence.ts';
-export { bronzeRow, type IngestResult, ingestBatch } from './ingest.ts';
+export { type IngestResult, ingestBatch } from './ingest.ts';
 export { type PipelineOptions, type RunProgress, type RunResult, runPipeline } from './pipeline.ts';
 export { type BatchCounts, batchQualityRow } from './quality.ts';
 export { type WindowsApplyResult, type WindowsCommitResult, WindowsStage } from './windows.ts';

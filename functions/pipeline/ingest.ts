@@ -1,6 +1,6 @@
 import type { SourceRange } from '../adapters/parquet/partition.ts';
-import { BRONZE_RAW_EVENTS, type Row } from '../core/index.ts';
-import { batchRange, type SourceBatch, type SourceRecord } from '../ports/event-source.ts';
+import { BRONZE_RAW_EVENTS, bronzeRow } from '../core/index.ts';
+import { batchRange, type SourceBatch } from '../ports/event-source.ts';
 import type { StageContext } from './context.ts';
 import { emptyWritten, type Written, writeRows } from './write.ts';
 
@@ -17,26 +17,6 @@ export interface IngestResult {
   /** Bronze rows written (= records). */
   readonly bronzeRows: number;
   readonly written: Written;
-}
-
-/** Bronze `headers`: a JSON array in Lambda's own shape with text values, `[{"name":"value"}]`. */
-function headersJson(headers: SourceRecord['headers']): string {
-  if (headers.length === 0) return '[]';
-  return JSON.stringify(headers.map(([n, v]) => ({ [n]: v })));
-}
-
-/** The `bronze/raw_events` row of a record. */
-export function bronzeRow(record: SourceRecord, ingestTs: number): Row {
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    kafka_ts: record.kafkaTs,
-    key: record.key,
-    value: record.value,
-    headers: headersJson(record.headers),
-    ingest_ts: ingestTs,
-  };
 }
 
 /** Ingests one batch (may be empty: then nothing is written). */

@@ -79,9 +79,9 @@ interface PartitionBatch {
 }
 
 /** The event's records grouped by partition, each in offset order. */
-export function byPartition(event: LambdaKafkaEvent, now: number): PartitionBatch[] {
+export function byPartition(event: LambdaKafkaEvent): PartitionBatch[] {
   const groups = new Map<string, PartitionBatch>();
-  for (const r of decodeKafkaEvent(event, now)) {
+  for (const r of decodeKafkaEvent(event)) {
     const id = `${r.topic}-${r.partition}`;
     let g = groups.get(id);
     if (g === undefined) {
@@ -148,10 +148,9 @@ function tableOf(deps: ConsumerDeps, consumer: string): DynamoDbStateTable {
  * redelivered, and a redelivery with different boundaries can leave overlapping bronze files.
  */
 export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
-  const now = (deps.clock ?? Date.now)();
   const table = deps.table;
   if (table === undefined) {
-    return perPartition(deps, byPartition(event, now), async (b) => {
+    return perPartition(deps, byPartition(event), async (b) => {
       const noState = new AttemptStateStore({
         version: 0,
         fences: {},
@@ -170,7 +169,7 @@ export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
       await ingestBatch(ctx, { topic: b.topic, partition: b.partition, records: b.records });
     });
   }
-  return perPartition(deps, byPartition(event, now), async (b) => {
+  return perPartition(deps, byPartition(event), async (b) => {
     await runFenced<typeof NO_STATE>(
       table,
       deps.objects,
@@ -195,10 +194,9 @@ export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
 
 /** enrich: raw → silver + dead letters + enriched topic + ops/batch_quality. State: dedup. */
 export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
-  const now = (deps.clock ?? Date.now)();
   const publisher = deps.enriched;
   if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
-  return perPartition(deps, byPartition(event, now), async (b) => {
+  return perPartition(deps, byPartition(event), async (b) => {
     await runFenced(
       tableOf(deps, 'enrich'),
       deps.objects,
@@ -294,8 +292,7 @@ function decodeEvents(
 
 /** cep: enriched → gold/alerts + alerts topic. State: per-key CEP state of the partition. */
 export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
-  const now = (deps.clock ?? Date.now)();
-  return perPartition(deps, byPartition(event, now), async (b) => {
+  return perPartition(deps, byPartition(event), async (b) => {
     await runFenced<CepState>(
       tableOf(deps, 'cep'),
       deps.objects,
@@ -357,8 +354,7 @@ export function windowsStateId(topic: string): { consumer: string; topic: string
  * invocation, which no committed invocation shares.
  */
 export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
-  const now = (deps.clock ?? Date.now)();
-  const batches = byPartition(event, now);
+  const batches = byPartition(event);
   if (batches.length === 0) return { batchItemFailures: [] };
   const topic = batches[0]!.topic;
   try {

@@ -144,10 +144,14 @@ describe('Kafka value decoding', () => {
   it('gives the bytes, text and UTF-8 verdict of the Buffer path', () => {
     fc.assert(
       fc.property(b64, (v) => {
-        const r = decodeKafkaRecord(
-          { topic: 't', partition: 0, offset: 0, timestamp: 0, timestampType: 'CREATE_TIME', value: v },
-          0,
-        );
+        const r = decodeKafkaRecord({
+          topic: 't',
+          partition: 0,
+          offset: 0,
+          timestamp: 0,
+          timestampType: 'CREATE_TIME',
+          value: v,
+        });
         const ref = reference(v);
         expect(r.value).toBe(ref.value);
         expect(r.valueBytes).toBe(ref.bytes);

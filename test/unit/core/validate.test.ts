@@ -127,7 +127,7 @@ describe('contract validation: poison reasons', () => {
 
   it('builds dead letters with the reason, the coordinates and the raw bytes', () => {
     // Prepare
-    const [, , broken] = decodeKafkaEvent(loadKafkaFixture('msk-payments'), 0);
+    const [, , broken] = decodeKafkaEvent(loadKafkaFixture('msk-payments'));
     // Act
     const result = validate(broken!);
     const dl = result.ok ? undefined : toDeadLetter(broken!, result.reason);

@@ -136,10 +136,10 @@ describe('decoding helpers', () => {
       key: null,
       value: Buffer.from('{}').toString('base64'),
     });
-    const groups = byPartition(
-      { eventSource: 'SelfManagedKafka', records: { 't-1': [rec(1, 7), rec(1, 5)], 't-0': [rec(0, 3)] } },
-      0,
-    );
+    const groups = byPartition({
+      eventSource: 'SelfManagedKafka',
+      records: { 't-1': [rec(1, 7), rec(1, 5)], 't-0': [rec(0, 3)] },
+    });
     expect(groups.map((g) => [g.id, g.records.map((r) => r.offset)])).toEqual([
       ['t-0', [3]],
       ['t-1', [5, 7]],
