@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 /**
  * The contract between `bench/run.ts` and the benchmark suites. A suite is a module in
  * `bench/suites/` that exports `suite: BenchSuite`; modules without that export (helpers,
@@ -56,4 +60,19 @@ export function hasFlag(args: readonly string[], name: string): boolean {
 export function argValue(args: readonly string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+/**
+ * A short digest of what generated inputs depend on (the generator's sources, the domain file)
+ * and of `options`: part of the name of a cached input, so a changed generator never reuses
+ * stale inputs.
+ */
+export function generatorFingerprint(domainFile: string, options: unknown): string {
+  const core = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions', 'core');
+  const h = createHash('sha256');
+  for (const f of ['generator.ts', 'random.ts', 'geo.ts', 'domain.ts', 'time.ts'])
+    h.update(readFileSync(join(core, f)));
+  h.update(readFileSync(domainFile));
+  h.update(JSON.stringify(options));
+  return h.digest('hex').slice(0, 16);
 }

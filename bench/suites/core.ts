@@ -21,7 +21,6 @@
  *   both see the same machine load. Both get the same domain object and the same inputs.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,7 +36,7 @@ import type {
   SilverEvent,
 } from '../../functions/core/index.ts';
 import * as current from '../../functions/core/index.ts';
-import { argValue, type BenchResult, type BenchSuite, hasFlag } from '../suite.ts';
+import { argValue, type BenchResult, type BenchSuite, generatorFingerprint, hasFlag } from '../suite.ts';
 
 type Core = typeof current;
 
@@ -99,12 +98,12 @@ function toLambdaEvents(
 // Input cache: `[u32 key bytes][key][u32 value bytes][value]...`, gzip level 1.
 
 function inputCacheFile(domainName: string, n: number, seed: number): string {
-  const h = createHash('sha256');
-  for (const f of ['generator.ts', 'random.ts', 'geo.ts', 'domain.ts', 'time.ts'])
-    h.update(readFileSync(join(repoRoot, 'functions', 'core', f)));
-  h.update(readFileSync(join(current.domainsDir(), `${domainName}.yaml`)));
-  h.update(JSON.stringify({ n, seed, GENERATOR_OPTIONS }));
-  return join(cacheDir, `core-${domainName}-${n}-${seed}-${h.digest('hex').slice(0, 16)}.bin.gz`);
+  const digest = generatorFingerprint(join(current.domainsDir(), `${domainName}.yaml`), {
+    n,
+    seed,
+    GENERATOR_OPTIONS,
+  });
+  return join(cacheDir, `core-${domainName}-${n}-${seed}-${digest}.bin.gz`);
 }
 
 function writeInputs(file: string, records: readonly GeneratedRecord[]): void {

@@ -15,26 +15,24 @@ import { createWriteStream, existsSync, mkdtempSync, renameSync, rmSync } from '
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import { domainsDir, generateEvents, loadDomain } from '../../functions/core/index.ts';
 import { defaultParquetWorkers } from '../../functions/pipeline/index.ts';
-import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
+import { argValue, type BenchResult, type BenchSuite, generatorFingerprint } from '../suite.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+const GENERATOR_OPTIONS = { anomalies: true, poisonRate: 0.001, duplicateRate: 0.002 } as const;
+
 async function ensureInput(n: number, seed: number, log: (m: string) => void): Promise<string> {
-  const file = join(tmpdir(), `tidewater-bench-pipeline-${n}-${seed}.jsonl`);
+  const domain = loadDomain('payments');
+  const digest = generatorFingerprint(join(domainsDir(), 'payments.yaml'), { n, seed, GENERATOR_OPTIONS });
+  const file = join(tmpdir(), `tidewater-bench-pipeline-${n}-${seed}-${digest}.jsonl`);
   if (existsSync(file)) return file;
   log(`generating ${n.toLocaleString('en-US')} events into ${file} (cached for later runs)`);
   const tmp = `${file}.${process.pid}.tmp`;
   const out = createWriteStream(tmp);
-  const domain = loadDomain('payments');
   let chunk: string[] = [];
-  for (const r of generateEvents(domain, n, {
-    seed,
-    anomalies: true,
-    poisonRate: 0.001,
-    duplicateRate: 0.002,
-  })) {
+  for (const r of generateEvents(domain, n, { seed, ...GENERATOR_OPTIONS })) {
     chunk.push(r.value);
     if (chunk.length === 10_000) {
       if (!out.write(`${chunk.join('\n')}\n`))

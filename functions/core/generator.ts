@@ -161,7 +161,17 @@ export function* generateEvents(
   const duplicateRate = options.duplicateRate ?? 0;
 
   const cities = g.cities.length > 0 ? g.cities : FALLBACK_CITIES;
-  const numKeys = Math.max(g.keys.min, Math.ceil((count / 1000) * g.keys.per1kEvents));
+  // Enough keys to sustain `events_per_second`: a key runs at most one session per cycle (its
+  // session, then `idle`), so a run of T needs about sessions / (T / cycle + 1) keys; twice that,
+  // because the Zipf head is busy most of the time. `per_1k_events` and `min` are lower bounds.
+  const sessions = count / g.session.meanEvents;
+  const runMs = (count / g.eventsPerSecond) * 1000;
+  const cycleMs = g.session.meanEvents * ((g.session.gapMinMs + g.session.gapMaxMs) / 2) + g.session.idleMs;
+  const numKeys = Math.max(
+    g.keys.min,
+    Math.ceil((count / 1000) * g.keys.per1kEvents),
+    Math.ceil((2 * sessions) / (runMs / cycleMs + 1)),
+  );
   const keyZipf = new Zipf(numKeys, g.keys.zipf);
   const cityZipf = new Zipf(cities.length, 0.8);
   const keys: Array<KeyProfile | undefined> = new Array<KeyProfile | undefined>(numKeys).fill(undefined);
@@ -434,6 +444,12 @@ export function* generateEvents(
     let k: KeyProfile | undefined;
     for (let attempt = 0; attempt < 8 && k === undefined; attempt++) {
       const cand = keyProfile(keyZipf.sample(rng));
+      if (cand.busyUntil <= now) k = cand;
+    }
+    // The Zipf head is busy: the next free key from a uniform start (dropping the session
+    // instead would silently lower the event rate below `events_per_second`).
+    for (let i = 0, at = rng.int(numKeys); i < 256 && k === undefined; i++, at = (at + 1) % numKeys) {
+      const cand = keyProfile(at);
       if (cand.busyUntil <= now) k = cand;
     }
     if (k === undefined) return;

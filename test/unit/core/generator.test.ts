@@ -3,6 +3,7 @@ import {
   CepEngine,
   compileValidator,
   Deduplicator,
+  type Domain,
   type GeneratedRecord,
   generateEvents,
   loadDomain,
@@ -98,18 +99,23 @@ describe('synthetic generator', () => {
 
   it('injects labelled anomalies that trigger their pattern on a labelled record of the scenario', () => {
     // Prepare
-    const validate = compileValidator(payments);
-    const cep = new CepEngine(payments);
-    const records: GeneratedRecord[] = take(60_000, {
-      seed: 11,
-      anomalies: {
-        velocity_spike: 0.01,
-        amount_anomaly: 0.01,
-        impossible_travel: 0.01,
-        rapid_fire_burst: 0.01,
-        merchant_diversity: 0.01,
-      },
-    });
+    // Scenarios span minutes to hours of event time (travel, amount history): at 5 events per
+    // second, 60k events cover about 3 hours.
+    const slow: Domain = { ...payments, generator: { ...payments.generator, eventsPerSecond: 5 } };
+    const validate = compileValidator(slow);
+    const cep = new CepEngine(slow);
+    const records: GeneratedRecord[] = [
+      ...generateEvents(slow, 60_000, {
+        seed: 11,
+        anomalies: {
+          velocity_spike: 0.01,
+          amount_anomaly: 0.01,
+          impossible_travel: 0.01,
+          rapid_fire_burst: 0.01,
+          merchant_diversity: 0.01,
+        },
+      }),
+    ];
     // Act
     const alertsByEvent = new Map<string, readonly Row[]>();
     const scenarios = new Map<
@@ -145,6 +151,23 @@ describe('synthetic generator', () => {
     );
     expect(new Set(complete.map((s) => s.pattern)).size).toBe(5);
     expect(missed.map((s) => s.pattern)).toEqual([]);
+  });
+
+  it('sustains the configured events per second of event time (enough keys for the rate)', () => {
+    // Act: 200k events at the default 200 events/s should cover about 1000 s of event time.
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const r of generateEvents(payments, 200_000, { seed: 12 })) {
+      const v = (JSON.parse(r.value) as { ts: string | number }).ts;
+      const ts = typeof v === 'number' ? v : Date.parse(v);
+      first = Math.min(first, ts);
+      last = Math.max(last, ts);
+    }
+    // Assess: the first minutes ramp up (sessions spread their events over minutes).
+    const perSecond = 200_000 / ((last - first) / 1000);
+    expect(payments.generator.eventsPerSecond).toBe(200);
+    expect(perSecond).toBeGreaterThan(100);
+    expect(perSecond).toBeLessThan(250);
   });
 
   it('generates valid events for the iot domain too', () => {
