@@ -123,6 +123,13 @@ export function emptyCepKeyState(): CepKeyState {
 const NO_ALERTS: Row[] = [];
 Object.freeze(NO_ALERTS);
 
+/** `list` with `a` appended (a new array on the first alert of an event). */
+function withAlert(list: Row[] | null, a: Row): Row[] {
+  if (list === null) return [a];
+  list.push(a);
+  return list;
+}
+
 /** Scratch set for merchant_diversity (cleared before and after each use). */
 const SEEN = new Set<string>();
 
@@ -183,7 +190,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): rea
         const dtMs = Math.abs(ts - prev[0]);
         const speed = dtMs === 0 ? Number.POSITIVE_INFINITY : km / (dtMs / 3_600_000);
         if (km > p.impossibleTravel.minDistanceKm && speed > p.impossibleTravel.minSpeedKmh) {
-          (alerts ??= []).push(
+          alerts = withAlert(
+            alerts,
             alert(cfg, 'impossible_travel', 'CRITICAL', e, {
               distance_km: round(km),
               speed_kmh: Number.isFinite(speed) ? round(speed) : null,
@@ -229,7 +237,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): rea
       if (count > v.moreThan) {
         if ((state.fired & VELOCITY) === 0) {
           state.fired |= VELOCITY;
-          (alerts ??= []).push(
+          alerts = withAlert(
+            alerts,
             alert(cfg, 'velocity_spike', 'HIGH', e, { count, window_ms: v.windowMs, threshold: v.moreThan }),
           );
         }
@@ -241,7 +250,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): rea
       if (count >= b.atLeast) {
         if ((state.fired & BURST) === 0) {
           state.fired |= BURST;
-          (alerts ??= []).push(
+          alerts = withAlert(
+            alerts,
             alert(cfg, 'rapid_fire_burst', 'HIGH', e, { count, window_ms: b.windowMs, threshold: b.atLeast }),
           );
         }
@@ -268,7 +278,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): rea
       if (distinct >= d.atLeast) {
         if ((state.fired & DIVERSITY) === 0) {
           state.fired |= DIVERSITY;
-          (alerts ??= []).push(
+          alerts = withAlert(
+            alerts,
             alert(cfg, 'merchant_diversity', 'MEDIUM', e, {
               distinct_merchants: distinct,
               window_ms: d.windowMs,
@@ -286,7 +297,8 @@ export function cepStep(cfg: CepConfig, state: CepKeyState, e: SilverEvent): rea
         const sd = Math.sqrt(state.m2 / (state.n - 1));
         if (sd > 0 && amountValue > state.mean + a.sigma * sd) {
           const z = (amountValue - state.mean) / sd;
-          (alerts ??= []).push(
+          alerts = withAlert(
+            alerts,
             alert(cfg, 'amount_anomaly', amountValue > state.mean + a.highSigma * sd ? 'HIGH' : 'MEDIUM', e, {
               amount: amountValue,
               mean: round(state.mean, 4),
