@@ -103,6 +103,27 @@ export function cepConfig(domain: Domain): CepConfig | null {
   };
 }
 
+/**
+ * A deep copy of a key state (snapshots and restores: a hundred thousand keys per checkpoint,
+ * where `structuredClone` measured several times slower). Typed field by field, so a new field
+ * of {@link CepKeyState} fails to compile here until it is copied.
+ */
+export function copyCepKeyState(s: CepKeyState): CepKeyState {
+  const loc = s.loc;
+  return {
+    tx: s.tx.slice(),
+    m: s.m.slice(),
+    maxTxTs: s.maxTxTs,
+    n: s.n,
+    mean: s.mean,
+    m2: s.m2,
+    loc: loc === null ? null : [loc[0], loc[1], loc[2], loc[3]],
+    fired: s.fired,
+    maxTs: s.maxTs,
+    expiresAt: s.expiresAt,
+  };
+}
+
 /** A fresh, empty key state. */
 export function emptyCepKeyState(): CepKeyState {
   return {
@@ -344,7 +365,7 @@ export class CepEngine {
     if (state) {
       if (state.version !== 1)
         throw new Error(`CepEngine: unsupported state version ${String(state.version)}`);
-      for (const [k, s] of Object.entries(state.keys)) this.keys.set(k, structuredClone(s));
+      for (const [k, s] of Object.entries(state.keys)) this.keys.set(k, copyCepKeyState(s));
     }
   }
 
@@ -384,7 +405,7 @@ export class CepEngine {
   /** A JSON-serializable copy of the state. */
   snapshot(): CepState {
     const keys: Record<string, CepKeyState> = {};
-    for (const [k, s] of this.keys) keys[k] = structuredClone(s);
+    for (const [k, s] of this.keys) keys[k] = copyCepKeyState(s);
     return { version: 1, keys };
   }
 }

@@ -40,6 +40,7 @@ export {
   type CepState,
   cepConfig,
   cepStep,
+  copyCepKeyState,
   emptyCepKeyState,
   type Severity,
 } from './cep.ts';

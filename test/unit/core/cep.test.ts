@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CepEngine, cepConfig, haversineKm, loadDomain, type Row } from '../../../functions/core/index.ts';
+import {
+  CepEngine,
+  type CepKeyState,
+  cepConfig,
+  copyCepKeyState,
+  haversineKm,
+  loadDomain,
+  type Row,
+} from '../../../functions/core/index.ts';
 import { ev, roundTrip, testDomain } from './helpers.ts';
 
 // Test domain thresholds: velocity > 4 in 60 s, burst >= 3 in 5 s, diversity >= 3 merchants in 60 s,
@@ -292,5 +300,31 @@ describe('per-key state', () => {
       rapidFireBurst: { atLeast: 5, windowMs: 10_000 },
       merchantDiversity: { atLeast: 8, windowMs: 3_600_000 },
     });
+  });
+});
+
+describe('copyCepKeyState', () => {
+  it('copies every field deeply: equal to a structured clone, sharing no array', () => {
+    // Prepare
+    const s: CepKeyState = {
+      tx: [1, 2, 3],
+      m: ['m-1', null, 'm-2'],
+      maxTxTs: 3,
+      n: 2,
+      mean: 10.5,
+      m2: 0.5,
+      loc: [3, 48.8, 2.3, 'e-3'],
+      fired: 5,
+      maxTs: 4,
+      expiresAt: 99,
+    };
+    // Act
+    const copy = copyCepKeyState(s);
+    // Assess
+    expect(copy).toStrictEqual(structuredClone(s));
+    expect(copy.tx).not.toBe(s.tx);
+    expect(copy.m).not.toBe(s.m);
+    expect(copy.loc).not.toBe(s.loc);
+    expect(copyCepKeyState({ ...s, loc: null }).loc).toBeNull();
   });
 });
