@@ -351,7 +351,8 @@ export class WindowEngine {
       const s: Session = { start: ts, last: ts, agg, group, dead: false, sched: ts + gap };
       let at = list.length;
       while (at > 0 && list[at - 1]!.start > ts) at--;
-      list.splice(at, 0, s);
+      if (at === list.length) list.push(s);
+      else list.splice(at, 0, s);
       heapPush(def.heap, s);
       return;
     }
@@ -419,7 +420,8 @@ export class WindowEngine {
           const list = sg.open;
           const idx = list.indexOf(s);
           if (idx < 0) continue;
-          list.splice(idx, 1);
+          if (idx === 0) list.shift();
+          else list.splice(idx, 1);
           if (list.length === 0 && sg.closed.length === 0) def.groups.delete(s.group);
           s.dead = true;
           emitted.push([s.group, s]);
