@@ -218,32 +218,42 @@ export class DynamoDbStateTable {
         };
   }
 
-  /** Records an attempt's output keys; returns the new version. Throws StateConflictError. */
-  async beginIntent(id: StateId, expectedVersion: number, keys: readonly string[]): Promise<number> {
-    const cond = this.versionCondition(expectedVersion);
-    const next = expectedVersion + 1;
+  /**
+   * Runs a write conditional on the item's version (with retries on throttling); a failed
+   * condition becomes StateConflictError. `write` sends a new command on each attempt.
+   */
+  private async conditionalWrite(
+    id: StateId,
+    expectedVersion: number,
+    write: () => Promise<unknown>,
+  ): Promise<void> {
     try {
-      await withRetry(
-        () =>
-          this.client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: this.key(id),
-              UpdateExpression: 'SET v = :next, intent = :intent',
-              ConditionExpression: cond.ConditionExpression,
-              ExpressionAttributeValues: {
-                ...cond.ExpressionAttributeValues,
-                ':next': N(next),
-                ':intent': { M: { keys: { L: keys.map(S) }, at: N(this.clock()) } },
-              },
-            }),
-          ),
-        this.retry,
-      );
+      await withRetry(write, this.retry);
     } catch (err) {
       if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
       throw err;
     }
+  }
+
+  /** Records an attempt's output keys; returns the new version. Throws StateConflictError. */
+  async beginIntent(id: StateId, expectedVersion: number, keys: readonly string[]): Promise<number> {
+    const cond = this.versionCondition(expectedVersion);
+    const next = expectedVersion + 1;
+    await this.conditionalWrite(id, expectedVersion, () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(id),
+          UpdateExpression: 'SET v = :next, intent = :intent',
+          ConditionExpression: cond.ConditionExpression,
+          ExpressionAttributeValues: {
+            ...cond.ExpressionAttributeValues,
+            ':next': N(next),
+            ':intent': { M: { keys: { L: keys.map(S) }, at: N(this.clock()) } },
+          },
+        }),
+      ),
+    );
     return next;
   }
 
@@ -281,23 +291,21 @@ export class DynamoDbStateTable {
     }
     const cond = this.versionCondition(expectedVersion);
     try {
-      await withRetry(
-        () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: item,
-              ConditionExpression: cond.ConditionExpression,
-              ...(Object.keys(cond.ExpressionAttributeValues).length > 0
-                ? { ExpressionAttributeValues: cond.ExpressionAttributeValues }
-                : {}),
-            }),
-          ),
-        this.retry,
+      await this.conditionalWrite(id, expectedVersion, () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: cond.ConditionExpression,
+            ...(Object.keys(cond.ExpressionAttributeValues).length > 0
+              ? { ExpressionAttributeValues: cond.ExpressionAttributeValues }
+              : {}),
+          }),
+        ),
       );
     } catch (err) {
+      // The spilled state this write would have pointed at is an orphan now.
       if (ref !== undefined) await this.spill?.delete?.([ref]).catch(() => undefined);
-      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
       throw err;
     }
     // The previous spilled state is unreachable now; removing it is housekeeping, not correctness.
@@ -307,24 +315,17 @@ export class DynamoDbStateTable {
 
   /** Drops a leftover intent whose keys were deleted; conditional on `expectedVersion`. */
   async clearIntent(id: StateId, expectedVersion: number): Promise<void> {
-    try {
-      await withRetry(
-        () =>
-          this.client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: this.key(id),
-              UpdateExpression: 'SET v = :next REMOVE intent',
-              ConditionExpression: 'v = :expected',
-              ExpressionAttributeValues: { ':expected': N(expectedVersion), ':next': N(expectedVersion + 1) },
-            }),
-          ),
-        this.retry,
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
-      throw err;
-    }
+    await this.conditionalWrite(id, expectedVersion, () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(id),
+          UpdateExpression: 'SET v = :next REMOVE intent',
+          ConditionExpression: 'v = :expected',
+          ExpressionAttributeValues: { ':expected': N(expectedVersion), ':next': N(expectedVersion + 1) },
+        }),
+      ),
+    );
   }
 }
 
