@@ -2,21 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toColumns, toColumnsInterpreted } from '../../../functions/adapters/parquet/columns.ts';
 import type { Cell, Row, TableSchema } from '../../../functions/core/model.ts';
+import { ALL_TYPES } from './all-types.ts';
 
-const SCHEMA: TableSchema = {
-  path: 'test/columns',
-  partitionBy: 'at',
-  columns: [
-    { name: 'name', type: 'string', nullable: false },
-    { name: 'note', type: 'string' },
-    { name: 'n32', type: 'int32' },
-    { name: 'n64', type: 'int64' },
-    { name: 'x', type: 'double' },
-    { name: 'flag', type: 'boolean' },
-    { name: 'at', type: 'timestamp_ms', nullable: false },
-    { name: 'day', type: 'date' },
-  ],
-};
+const SCHEMA = ALL_TYPES;
 
 /** Mostly valid cells per column, with a few of every kind of wrong one. */
 const cell: Record<string, fc.Arbitrary<Cell | undefined>> = {

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { encodeParquet, ParquetSchemaError } from '../../../functions/adapters/parquet/index.ts';
-import type { Row, TableSchema } from '../../../functions/core/model.ts';
+import type { Row } from '../../../functions/core/model.ts';
 import { PAYMENTS, silverEventRows } from '../lakehouse/fixtures.ts';
+import { ALL_TYPES } from './all-types.ts';
 import { readBack } from './read-back.ts';
-
-const ALL_TYPES: TableSchema = {
-  path: 'test/all_types',
-  partitionBy: 'at',
-  columns: [
-    { name: 'name', type: 'string', nullable: false },
-    { name: 'note', type: 'string' },
-    { name: 'n32', type: 'int32' },
-    { name: 'n64', type: 'int64' },
-    { name: 'x', type: 'double' },
-    { name: 'flag', type: 'boolean' },
-    { name: 'at', type: 'timestamp_ms', nullable: false },
-    { name: 'day', type: 'date' },
-  ],
-};
 
 const ROWS: Row[] = [
   {
