@@ -10,3 +10,17 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/**
+ * The Kafka client (and the AWS SDK from 2027) need Node 22; `npm run` and `npx` put the project's
+ * pinned Node 22 first on PATH, a bare `node` may be older. `what` names the command, `how` the
+ * way to run it with the pinned Node.
+ */
+export function requireNode22(what: string, how: string): void {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) {
+    throw new UserError(
+      `${what} needs Node.js 22+ (this is ${process.version}): run it as ${how}, with the project's pinned Node 22`,
+    );
+  }
+}

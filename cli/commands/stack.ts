@@ -6,7 +6,7 @@ import {
   stackStatus,
   stackUp,
 } from '../../localstack/stack.ts';
-import { UserError } from '../errors.ts';
+import { requireNode22 } from '../errors.ts';
 
 /**
  * `tidewater stack up|down|status`: the local stack (Apache Kafka + AWS emulator on loopback).
@@ -66,15 +66,7 @@ function progress(): { log: (line: string) => void; done: () => void } {
   };
 }
 
-/** The Kafka client needs Node 22; `npm run` and `npx` put the pinned Node 22 first on PATH. */
-function requireNode22(): void {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 22) {
-    throw new UserError(
-      `the stack commands need Node.js 22+ but runs on ${process.version}: use 'npm run stack:up' or 'npx tidewater stack up', which run the project's pinned Node 22`,
-    );
-  }
-}
+const NODE22 = ['stack', "'npm run stack:up' or 'npx tidewater stack up'"] as const;
 
 export function register(program: Command): void {
   const stack = program
@@ -86,7 +78,7 @@ export function register(program: Command): void {
     .description('install on first use, start what is not running, and wait until it answers')
     .option('--json', 'print the resulting status as JSON')
     .action(async (opts: { json?: boolean }) => {
-      requireNode22();
+      requireNode22(...NODE22);
       const p = progress();
       const t0 = Date.now();
       try {
@@ -111,7 +103,7 @@ export function register(program: Command): void {
     .command('down')
     .description('stop what `stack up` started (whole process groups) and wait until it is gone')
     .action(async () => {
-      requireNode22();
+      requireNode22(...NODE22);
       const p = progress();
       try {
         const result = await stackDown({ log: p.log });
@@ -129,7 +121,7 @@ export function register(program: Command): void {
     .description('show what runs, where, and whether it answers')
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }) => {
-      requireNode22();
+      requireNode22(...NODE22);
       const status = await stackStatus();
       process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
     });
