@@ -3,39 +3,12 @@
  * local event source mapping and the emulator (deployed by the command itself), the layers copied
  * into `--out`, then checked with `tidewater query`. Needs the local stack (global setup).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEvents, loadDomain } from '../../functions/core/index.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENV = {
-  ...process.env,
-  PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
-};
-
-interface Cli {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tidewater(...args: string[]): Promise<Cli> {
-  return new Promise((resolve) => {
-    execFile(
-      'node',
-      [join(ROOT, 'bin', 'tidewater.js'), ...args],
-      { cwd: ROOT, env: ENV, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { type Cli, tidewater } from './cli.support.ts';
 
 const EVENTS = 1500;
 let dir: string;

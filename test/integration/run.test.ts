@@ -4,11 +4,9 @@
  * its columns and Parquet types, conservation of row counts, dead letters, and every view through
  * `tidewater query --view`. Also the CLI's error paths and exit codes. Needs no service.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnType, generateEvents, loadDomain } from '../../functions/core/index.ts';
 import {
@@ -17,13 +15,8 @@ import {
   loadViewDefinitions,
   rowObjects,
 } from '../../functions/lakehouse/index.ts';
+import { type Cli, tidewater } from './cli.support.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tidewater.js');
-const ENV = {
-  ...process.env,
-  PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
-};
 const domain = loadDomain('payments');
 /** Anomaly scenarios often enough that 3000 events raise alerts of every pattern. */
 const SCENARIOS = {
@@ -33,21 +26,6 @@ const SCENARIOS = {
   rapid_fire_burst: 0.05,
   merchant_diversity: 0.05,
 };
-
-interface Cli {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tidewater(...args: string[]): Promise<Cli> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { cwd: ROOT, env: ENV, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Parquet physical type and logical-type marker DuckDB's parquet_schema() shows for each column type. */
 const PARQUET_TYPE: Record<ColumnType, readonly [string, RegExp]> = {
