@@ -569,6 +569,7 @@ export class FlatJsonScanner {
     const firstCodes = this.firstCodes;
     const nNames = codes.length;
     for (let f = 0; f < nNames; f++) slots[f] = undefined;
+    let guess = 0;
     const len = s.length;
     let i = 0;
     let c = s.charCodeAt(0);
@@ -592,17 +593,23 @@ export class FlatJsonScanner {
       const klen = j - ka;
       let slot = -1;
       const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
-      for (let f = 0; f < nNames; f++) {
+      // Producers usually write the fields in one order: try the name after the last match
+      // first, then all of them.
+      if (guess < nNames && firstCodes[guess] === k0 && lengths[guess] === klen) {
+        const name = codes[guess]!;
+        let k = 1;
+        while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
+        if (k === klen) slot = guess;
+      }
+      for (let f = 0; slot < 0 && f < nNames; f++) {
         if (firstCodes[f] === k0 && lengths[f] === klen) {
           const name = codes[f]!;
           let k = 1;
           while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
-          if (k === klen) {
-            slot = f;
-            break;
-          }
+          if (k === klen) slot = f;
         }
       }
+      if (slot >= 0) guess = slot + 1;
       i = j + 1;
       c = s.charCodeAt(i);
       while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
