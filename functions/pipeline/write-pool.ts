@@ -1,13 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
-  type Column,
   columnBuffers,
-  groupByPartition,
-  objectKey,
   type ParquetEncodeOptions,
   type SourceRange,
-  toColumns,
+  type TablePart,
+  tableParts,
   type WrittenObject,
 } from '../adapters/parquet/index.ts';
 import type { Row, TableSchema } from '../core/index.ts';
@@ -18,7 +16,7 @@ import type { Row, TableSchema } from '../core/index.ts';
  * partition and converts them to columns on the calling thread (`toColumns`: the same checks,
  * so a bad cell fails the submit with its table, column and row), then posts the typed arrays
  * to a worker as transferred buffers (no per-row structured clone); the worker builds Arrow,
- * encodes with the same `encodeColumns` as an inline write (same keys, same bytes) and writes.
+ * writes with the same `writeParts` as an inline write (same keys, same bytes).
  * `submit` waits only while `maxInFlight` jobs are unfinished: that is the backpressure that
  * bounds memory.
  * {@link drain} waits for every job: stages call it before saving their state (SPEC §5, outputs
@@ -35,17 +33,10 @@ export interface TableWrites {
   readonly objects: readonly WrittenObject[];
 }
 
-/** One object of a job: its key and its rows as columns. */
-export interface WriteJobPart {
-  readonly key: string;
-  readonly rows: number;
-  readonly columns: readonly Column[];
-}
-
 /** A job posted to a worker: the objects of one table from one source range. */
 export interface WriteJob {
   readonly id: number;
-  readonly parts: readonly WriteJobPart[];
+  readonly parts: readonly TablePart[];
   readonly options: ParquetEncodeOptions | undefined;
 }
 
@@ -127,13 +118,8 @@ export class ParquetWritePool implements TableWrites {
     while (this.failure === undefined && this.jobs.size >= this.maxInFlight) await this.wait();
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('ParquetWritePool: submit() after close()');
-    const parts: WriteJobPart[] = [];
-    const transfer: ArrayBuffer[] = [];
-    for (const [partition, group] of groupByPartition(schema, rows)) {
-      const columns = toColumns(schema, group);
-      parts.push({ key: objectKey(schema, partition, source), rows: group.length, columns });
-      for (const b of columnBuffers(columns)) transfer.push(b);
-    }
+    const parts = tableParts(schema, rows, source);
+    const transfer = parts.flatMap((p) => columnBuffers(p.columns));
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.running < slot.running) slot = s;
     const id = this.nextId++;

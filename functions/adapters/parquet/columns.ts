@@ -221,7 +221,7 @@ export function toColumns(schema: TableSchema, rows: readonly Row[]): Column[] {
     fast = compileConverter(schema);
     converters.set(schema, fast);
   }
-  return fast(rows) ?? schema.columns.map((spec) => convertColumn(schema, spec, rows));
+  return fast(rows) ?? toColumnsInterpreted(schema, rows);
 }
 
 /** The column-by-column interpreter alone (tests compare it with the generated converter). */

@@ -1,8 +1,9 @@
 import type { Row, TableSchema } from '../../core/model.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import { type Column, toColumns } from './columns.ts';
 import type { ParquetEncodeOptions, ParquetEncoder } from './encoder.ts';
 import { groupByPartition, objectKey, type SourceRange } from './partition.ts';
-import { wasmParquetEncoder } from './wasm-encoder.ts';
+import { encodeColumns, wasmParquetEncoder } from './wasm-encoder.ts';
 
 /**
  * Parquet for the lakehouse layers. The chosen writer is parquet-wasm (see README.md beside this
@@ -19,7 +20,6 @@ export {
 } from './columns.ts';
 export type { ParquetCompression, ParquetEncodeOptions, ParquetEncoder } from './encoder.ts';
 export { fileName, groupByPartition, objectKey, partitionPath, type SourceRange } from './partition.ts';
-export { encodeColumns } from './wasm-encoder.ts';
 
 /** The encoder used by the pipeline. */
 export const parquetEncoder: ParquetEncoder = wasmParquetEncoder;
@@ -40,25 +40,56 @@ export interface WrittenObject {
   readonly bytes: number;
 }
 
+/** One object of a table write: its key and its rows as checked columns (see {@link tableParts}). */
+export interface TablePart {
+  readonly key: string;
+  readonly rows: number;
+  readonly columns: readonly Column[];
+}
+
 /**
- * Writes `rows` of one table from one source batch: one Parquet object per Hive partition, at
- * `<path>/dt=YYYY-MM-DD/hr=HH/<topic>-<partition>-<first>-<last>.parquet`. Writing the same batch
- * again overwrites the same keys. Returns the objects written (none for no rows).
+ * The objects `rows` of one table from one source batch become: one per Hive partition, at
+ * `<path>/dt=YYYY-MM-DD/hr=HH/<topic>-<partition>-<first>-<last>.parquet`, with the rows as
+ * columns (a cell that does not fit its column throws here, naming table, column and row).
+ */
+export function tableParts(schema: TableSchema, rows: readonly Row[], source: SourceRange): TablePart[] {
+  const parts: TablePart[] = [];
+  for (const [partition, group] of groupByPartition(schema, rows)) {
+    parts.push({
+      key: objectKey(schema, partition, source),
+      rows: group.length,
+      columns: toColumns(schema, group),
+    });
+  }
+  return parts;
+}
+
+/** Encodes each part as one Parquet file and PUTs it at its key; returns the objects written. */
+export async function writeParts(
+  store: ObjectStore,
+  parts: readonly TablePart[],
+  options?: ParquetEncodeOptions,
+): Promise<WrittenObject[]> {
+  const written: WrittenObject[] = [];
+  for (const part of parts) {
+    const bytes = encodeColumns(part.columns, part.rows, options);
+    await store.put(part.key, bytes);
+    written.push({ key: part.key, rows: part.rows, bytes: bytes.length });
+  }
+  return written;
+}
+
+/**
+ * Writes `rows` of one table from one source batch ({@link tableParts}, then {@link writeParts}).
+ * Writing the same batch again overwrites the same keys. Returns the objects written (none for no
+ * rows).
  */
 export async function writeTable(
   store: ObjectStore,
   schema: TableSchema,
   rows: readonly Row[],
   source: SourceRange,
-  options?: ParquetEncodeOptions & { readonly encoder?: ParquetEncoder },
+  options?: ParquetEncodeOptions,
 ): Promise<WrittenObject[]> {
-  const encoder = options?.encoder ?? parquetEncoder;
-  const written: WrittenObject[] = [];
-  for (const [partition, group] of groupByPartition(schema, rows)) {
-    const key = objectKey(schema, partition, source);
-    const bytes = await encoder.encode(schema, group, options);
-    await store.put(key, bytes);
-    written.push({ key, rows: group.length, bytes: bytes.length });
-  }
-  return written;
+  return writeParts(store, tableParts(schema, rows, source), options);
 }

@@ -69,7 +69,7 @@ function arrowData(column: Column, length: number): { type: DataType; data: Data
 }
 
 /** Columns (see `toColumns`) of `length` rows as one Arrow record batch. */
-export function columnsToArrow(columns: readonly Column[], length: number): Table {
+function columnsToArrow(columns: readonly Column[], length: number): Table {
   const parts = columns.map((c) => ({ spec: c.spec, ...arrowData(c, length) }));
   const fields = parts.map((p) => new Field(p.spec.name, p.type, p.spec.nullable !== false));
   const arrowSchema = new Schema(fields);
@@ -80,11 +80,6 @@ export function columnsToArrow(columns: readonly Column[], length: number): Tabl
     children: parts.map((p) => p.data),
   });
   return new Table(arrowSchema, [new RecordBatch(arrowSchema, struct)]);
-}
-
-/** The rows as one Arrow record batch typed by the schema (exported for tests). */
-export function rowsToArrow(schema: TableSchema, rows: readonly Row[]): Table {
-  return columnsToArrow(toColumns(schema, rows), rows.length);
 }
 
 const CODECS = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY } as const;
