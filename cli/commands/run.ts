@@ -202,6 +202,11 @@ async function writeReport(
   }
 }
 
+/** Parquet workers of a run without `--parquet-workers`: the spare cores, none on one core. */
+function defaultRunWorkers(): number {
+  return availableParallelism() > 1 ? defaultParquetWorkers() : 0;
+}
+
 export async function runCommand(options: RunOptions): Promise<void> {
   if (options.stack !== 'embedded' && options.stack !== 'local')
     throw new UserError(`--stack must be 'embedded' or 'local', got '${options.stack}'`);
@@ -212,7 +217,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   // With a spare core, Parquet is encoded and written by worker threads: the main thread converts
   // rows to columns and transfers the typed arrays (no copy). 1M events on 2 cores measured about
   // 15 s with one worker vs 20 s inline (bench/suites/pipeline.ts). One core: inline.
-  let parquetWorkers = availableParallelism() > 1 ? defaultParquetWorkers() : 0;
+  let parquetWorkers = defaultRunWorkers();
   if (options.parquetWorkers !== undefined) {
     const n = parseCount(options.parquetWorkers);
     if (n === undefined)
@@ -361,7 +366,7 @@ export function register(program: Command): void {
     )
     .option(
       '--parquet-workers <n>',
-      `worker threads encoding and writing Parquet (default ${availableParallelism() > 1 ? defaultParquetWorkers() : 0} here: the spare cores; 0 encodes in the main thread)`,
+      `worker threads encoding and writing Parquet (default ${defaultRunWorkers()} here: the spare cores; 0 encodes in the main thread)`,
     )
     .option('--inline-parquet', 'encode and write Parquet in the main thread (same as --parquet-workers 0)')
     .addHelpText(
