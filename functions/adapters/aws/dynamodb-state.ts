@@ -18,10 +18,13 @@
  * 2. Compute the batch from that state (records at or below the fences are skipped). Outputs are
  *    buffered; side effects that are idempotent by id (dead letters by coordinates, enriched
  *    events by source offset, alerts by alert_id) go out now.
- * 3. `beginIntent(v)`: conditional on `v`, records the attempt's output keys → `v+1`.
- * 4. Delete the leftover intent's keys that this attempt does not overwrite: a retried batch can
- *    have different boundaries (bisect, partial batch response), so a dead attempt's files, named
- *    by their first/last offsets, would otherwise survive beside the retry's.
+ * 3. `beginIntent(v)`: conditional on `v`, records the attempt's output keys, plus the leftover
+ *    intent's keys it does not overwrite (so a death at step 4 forgets nothing) → `v+1`.
+ * 4. Delete those leftover keys: a retried batch can have different boundaries (bisect, partial
+ *    batch response), so a dead attempt's files, named by their first/last offsets, would
+ *    otherwise survive beside the retry's.
+ * An attempt with nothing new to apply deletes a leftover intent's keys first and clears the
+ * intent (`clearIntent(v)`) after: in the other order, a death in between leaves orphans.
  * 5. Write the outputs (deterministic keys), THEN
  * 6. `commit(v+1)`: conditional on `v+1`, the new state and fences in the same write, intent
  *    cleared → `v+2`.

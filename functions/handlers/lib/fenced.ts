@@ -63,31 +63,33 @@ export async function runFenced<St>(
     const out = new BufferedObjectStore(objects);
     const update = await compute(loaded, out);
     if (update === undefined) {
-      // Nothing new. A leftover intent is a dead (or superseded) attempt's: remove its outputs.
+      // Nothing new. A leftover intent is a dead (or superseded) attempt's: remove its outputs,
+      // THEN forget them. The other order leaves orphans when the attempt dies in between.
       if (loaded.intent !== undefined) {
+        if (loaded.intent.keys.length > 0) await objects.delete(loaded.intent.keys);
         try {
           await table.clearIntent(id, loaded.version);
         } catch (err) {
           if (err instanceof StateConflictError) continue;
           throw err;
         }
-        if (loaded.intent.keys.length > 0) await objects.delete(loaded.intent.keys);
       }
       return { committed: false, keys: [], conflicts };
     }
     const keys = out.keys();
+    // A leftover intent's keys that this attempt does not overwrite stay in the new intent until
+    // the commit clears it: if this attempt dies before it has deleted them, the next one still
+    // knows them (replacing the intent with only this attempt's keys made them orphans).
+    const mine = new Set(keys);
+    const stale = loaded.intent?.keys.filter((k) => !mine.has(k)) ?? [];
     let version: number;
     try {
-      version = await table.beginIntent(id, loaded.version, keys);
+      version = await table.beginIntent(id, loaded.version, [...keys, ...stale]);
     } catch (err) {
       if (err instanceof StateConflictError) continue;
       throw err;
     }
-    if (loaded.intent !== undefined) {
-      const mine = new Set(keys);
-      const stale = loaded.intent.keys.filter((k) => !mine.has(k));
-      if (stale.length > 0) await objects.delete(stale);
-    }
+    if (stale.length > 0) await objects.delete(stale);
     await out.flush();
     try {
       await table.commit(id, version, update, loaded.stateRef);
