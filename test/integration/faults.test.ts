@@ -105,7 +105,7 @@ async function runOnce(label: string, faulty: Faults | undefined) {
   const pipeline = await startLocalPipeline({
     domain,
     clients: res.clients,
-    ...(faulty ? { clientsFor: () => faultyClients(random, faulty, 0.02, 0.05) } : {}),
+    ...(faulty ? { clientsFor: () => faultyClients(random, faulty, 0.06, 0.05) } : {}),
     resources: res,
     topics,
     brokers: kafkaBrokers,
@@ -128,10 +128,19 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     });
     await pipeline.running.waitUntilIdle({ timeoutMs: 600_000 });
     const stats = pipeline.running.stats();
-    await flushWindows(
-      { ...pipeline.deps.windows, objects: pipeline.objects, table: pipeline.deps.windows.table! },
-      topics.enriched,
-    );
+    // The flush runs on the faulty clients too: retried like any invocation until it goes through
+    // (each retry has a new state version, so its files have other names than a dead attempt's).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await flushWindows(
+          { ...pipeline.deps.windows, objects: pipeline.objects, table: pipeline.deps.windows.table! },
+          topics.enriched,
+        );
+        break;
+      } catch (err) {
+        if (faulty === undefined || attempt >= 20) throw err;
+      }
+    }
     const dir = await mkdtemp(join(tmpdir(), `tw-${label}-`));
     await copyLayers(pipeline.objects, dir);
     const lake = await readLakehouse(dir);
