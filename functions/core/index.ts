@@ -74,6 +74,7 @@ export {
   type DecodedRecord,
   decodeKafkaEvent,
   decodeKafkaRecord,
+  isPlainAscii,
   KafkaEventShapeError,
   type LambdaKafkaEvent,
   type LambdaKafkaHeader,

@@ -44,6 +44,11 @@ export interface RawRecord extends KafkaCoordinates {
   readonly value: string | null;
   /** UTF-8 size of the value; computed from `value` when absent. */
   readonly valueBytes?: number;
+  /**
+   * Set by a decoder that checked the value is printable ASCII without a backslash (no escapes,
+   * no control characters): the validator's scanner then finds string ends with `indexOf`.
+   */
+  readonly plain?: boolean;
 }
 
 /** A decoded Lambda Kafka record: everything the bronze row, the validator and the DLQ need. */
@@ -77,6 +82,13 @@ function decodeKey(b64: string): string {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
+/** Anything but printable ASCII without the backslash: a text without it is {@link RawRecord.plain}. */
+const NOT_PLAIN = /[^\x20-\x5b\x5d-\x7e]/;
+
+/** Whether `text` is printable ASCII without a backslash (see {@link RawRecord.plain}). */
+export function isPlainAscii(text: string): boolean {
+  return !NOT_PLAIN.test(text);
+}
 
 /**
  * The bytes of a base64 string as text when they are all ASCII (then the text is also their
@@ -145,12 +157,23 @@ export function decodeKafkaRecord(record: LambdaKafkaRecord): DecodedRecord {
   let value: string | null = null;
   let valueBytes = 0;
   let invalidUtf8 = false;
+  let plain = false;
   const v = record.value;
   if (v !== undefined && v !== null) {
     // Fast path: `atob` decodes straight to a one-byte string, which is the UTF-8 text exactly
     // when every byte is ASCII (the common case for JSON). Anything else (non-ASCII bytes, or
-    // base64 that atob rejects but Buffer accepts: base64url, junk) takes the Buffer path.
-    const ascii = asciiFromBase64(v);
+    // base64 that atob rejects but Buffer accepts: base64url, junk) takes the Buffer path. One
+    // regex answers both "ASCII?" and "plain?" for the common text; the rest is tested again.
+    let ascii: string | null;
+    try {
+      ascii = atob(v);
+    } catch {
+      ascii = null;
+    }
+    if (ascii !== null) {
+      plain = !NOT_PLAIN.test(ascii);
+      if (!plain && NON_ASCII.test(ascii)) ascii = null;
+    }
     if (ascii !== null) {
       value = ascii;
       valueBytes = ascii.length;
@@ -176,6 +199,7 @@ export function decodeKafkaRecord(record: LambdaKafkaRecord): DecodedRecord {
     valueBytes,
     valueBase64: v ?? null,
     invalidUtf8,
+    plain,
     headers,
   };
 }

@@ -246,7 +246,7 @@ export function compileValidator(
       return fail('invalid_utf8', 'the value is not valid UTF-8');
     // Fastest path: a flat JSON object scanned into slots and valid on the first try. Anything
     // else (nested values, escapes, any broken rule) goes the general way below, from scratch.
-    if (scanner !== null && fastSlots !== null && scanner.scan(value, slots)) {
+    if (scanner !== null && fastSlots !== null && scanner.scan(value, slots, record.plain === true)) {
       const tv = slots[typeSlot];
       if (typeof tv === 'string') {
         const t = typeIndex.get(tv);
@@ -562,8 +562,12 @@ export class FlatJsonScanner {
     this.firstCodes = names.map((n) => n.charCodeAt(0));
   }
 
-  /** Fills `slots` (length = number of names) from `s`; false when `s` is not in the fast subset. */
-  scan(s: string, slots: unknown[]): boolean {
+  /**
+   * Fills `slots` (length = number of names) from `s`; false when `s` is not in the fast subset.
+   * @param plain the caller checked that `s` is printable ASCII without a backslash
+   *   ({@link isPlainAscii}): string ends are then found with `indexOf`, not char by char.
+   */
+  scan(s: string, slots: unknown[], plain = false): boolean {
     const codes = this.codes;
     const lengths = this.lengths;
     const firstCodes = this.firstCodes;
@@ -583,12 +587,17 @@ export class FlatJsonScanner {
       if (c !== QUOTE) return false;
       const ka = i + 1;
       let j = ka;
-      for (;;) {
-        if (j >= len) return false;
-        const d = s.charCodeAt(j);
-        if (d === QUOTE) break;
-        if (d === BACKSLASH || d < 32) return false;
-        j++;
+      if (plain) {
+        j = s.indexOf('"', ka);
+        if (j < 0) return false;
+      } else {
+        for (;;) {
+          if (j >= len) return false;
+          const d = s.charCodeAt(j);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH || d < 32) return false;
+          j++;
+        }
       }
       const klen = j - ka;
       let slot = -1;
@@ -621,12 +630,17 @@ export class FlatJsonScanner {
       if (c === QUOTE) {
         const va = i + 1;
         j = va;
-        for (;;) {
-          if (j >= len) return false;
-          const d = s.charCodeAt(j);
-          if (d === QUOTE) break;
-          if (d === BACKSLASH || d < 32) return false;
-          j++;
+        if (plain) {
+          j = s.indexOf('"', va);
+          if (j < 0) return false;
+        } else {
+          for (;;) {
+            if (j >= len) return false;
+            const d = s.charCodeAt(j);
+            if (d === QUOTE) break;
+            if (d === BACKSLASH || d < 32) return false;
+            j++;
+          }
         }
         // V8 shares the text of a slice of 13 or more characters with the whole value, which a
         // long-lived id (dedup state, CEP state) would then keep alive: parse those as a JSON

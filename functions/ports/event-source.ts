@@ -25,6 +25,8 @@ export interface SourceRecord {
   readonly valueBase64?: string | null;
   /** True when the value bytes are not valid UTF-8 (then `value` holds U+FFFD replacements). */
   readonly invalidUtf8?: boolean;
+  /** True when the source checked the value is printable ASCII without a backslash (a faster scan). */
+  readonly plain?: boolean;
   /** Headers in order, values as text. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
 }

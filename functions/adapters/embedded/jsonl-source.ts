@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { isPlainAscii } from '../../core/index.ts';
 import type { EventSource, SourceBatch, SourceRecord } from '../../ports/event-source.ts';
 
 export interface JsonlFileSourceOptions {
@@ -113,6 +114,19 @@ export class JsonlFileSource implements EventSource {
 
   private record(buf: Buffer, s: number, e: number, offset: number): SourceRecord {
     const value = buf.toString('utf8', s, e);
+    if (isPlainAscii(value)) {
+      return {
+        topic: this.topic,
+        partition: this.partition,
+        offset,
+        kafkaTs: this.kafkaTs,
+        key: null,
+        value,
+        valueBytes: e - s,
+        plain: true,
+        headers: NO_HEADERS,
+      };
+    }
     if (value.includes('\uFFFD') && !isUtf8(buf.subarray(s, e))) {
       return {
         topic: this.topic,

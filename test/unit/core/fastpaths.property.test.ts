@@ -12,6 +12,7 @@ import {
   compileValidator,
   decodeKafkaRecord,
   generateEvents,
+  isPlainAscii,
   loadDomain,
 } from '../../../functions/core/index.ts';
 import { asciiFromBase64 } from '../../../functions/core/kafka.ts';
@@ -92,6 +93,39 @@ describe('FlatJsonScanner', () => {
     );
   });
 
+  it('reads a plain text the same with indexOf as char by char', () => {
+    const scanner = new FlatJsonScanner(NAMES);
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    let plain = 0;
+    fc.assert(
+      // Any text made plain (not only JSON ones): escapes and whitespace become spaces.
+      fc.property(objectText, (raw) => {
+        const text = raw.replace(/[^\x20-\x5b\x5d-\x7e]/g, ' ');
+        expect(isPlainAscii(text)).toBe(true);
+        plain++;
+        expect(scanner.scan(text, a, true)).toBe(scanner.scan(text, b, false));
+        for (let i = 0; i < NAMES.length; i++) expect(Object.is(a[i], b[i])).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(plain).toBe(3000);
+  });
+
+  it('calls plain exactly the printable ASCII texts without a backslash', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), (text) => {
+        const expected = [...text].every((ch) => ch >= ' ' && ch <= '~' && ch !== '\\');
+        expect(isPlainAscii(text)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isPlainAscii('{"a":"b c","n":-1.5e3}')).toBe(true);
+    expect(isPlainAscii('{"a":"\\""}')).toBe(false);
+    expect(isPlainAscii('{"a":\t1}')).toBe(false);
+    expect(isPlainAscii('{"a":"\u00e9"}')).toBe(false);
+  });
+
   it('takes the common flat shape without falling back', () => {
     const scanner = new FlatJsonScanner(NAMES);
     const slots: unknown[] = [];
@@ -156,8 +190,13 @@ describe('Kafka value decoding', () => {
         expect(r.value).toBe(ref.value);
         expect(r.valueBytes).toBe(ref.bytes);
         expect(r.invalidUtf8).toBe(ref.invalid && ref.value.includes('\uFFFD'));
+        // A hint: set only when true, and always on the atob path.
+        if (r.plain) expect(isPlainAscii(ref.value)).toBe(true);
         const ascii = asciiFromBase64(v);
-        if (ascii !== null) expect(ascii).toBe(ref.value);
+        if (ascii !== null) {
+          expect(ascii).toBe(ref.value);
+          expect(r.plain).toBe(isPlainAscii(ref.value));
+        }
       }),
       { numRuns: 2000 },
     );

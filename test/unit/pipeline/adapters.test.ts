@@ -56,6 +56,17 @@ describe('JsonlFileSource', () => {
     expect(source.produced).toBe(3);
   });
 
+  it('marks the plain ASCII lines without a backslash (a hint for the scanner), and only those', async () => {
+    // Prepare
+    const file = join(tmp(), 'in.jsonl');
+    writeFileSync(file, '{"a":"b c"}\n{"a":"b\\"c"}\n{"a":"é"}\n{"a":\t1}\n');
+    const source = new JsonlFileSource(file);
+    // Act
+    const [batch] = await collect(source.batches(100));
+    // Assess
+    expect(batch!.records.map((r) => r.plain === true)).toEqual([true, false, false, false]);
+  });
+
   it('joins a line split across read chunks', async () => {
     // Prepare
     const file = join(tmp(), 'in.jsonl');
