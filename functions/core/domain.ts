@@ -8,7 +8,7 @@
  * Every config error names the file and the path of the bad key, e.g.
  * `config/domains/payments.yaml: windows[1].size: expected a duration like "5m", got "5x"`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -922,7 +922,11 @@ export function domainsDir(): string {
   if (fromEnv) return resolve(fromEnv);
   // import.meta.url is missing when bundled to CommonJS: fall back to the working directory.
   const here = typeof import.meta.url === 'string' && import.meta.url !== '' ? import.meta.url : undefined;
-  return here ? fileURLToPath(new URL('../../config/domains/', here)) : resolve('config/domains');
+  if (here === undefined) return resolve('config/domains');
+  const sources = fileURLToPath(new URL('../../config/domains/', here));
+  if (existsSync(sources)) return sources;
+  // A Lambda bundle (`lib/constructs/bundling.ts`) carries the domains beside itself.
+  return fileURLToPath(new URL('./config/domains/', here));
 }
 
 const cache = new Map<string, Domain>();

@@ -15,6 +15,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { lambdaBundling } from './bundling.ts';
 
 /** Where the consumer reads from. */
 export type KafkaClusterSource =
@@ -246,18 +247,8 @@ export class KafkaConsumerFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        // Bundle with the esbuild in node_modules; fail rather than fall back to Docker.
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-      },
+      // esbuild from node_modules (never Docker); the stage handlers also need their wasm and domains.
+      bundling: lambdaBundling({ consumer: true }),
     });
     if (props.vpc) {
       // What AWSLambdaVPCAccessExecutionRole would give, inline (AWSLambdaMSKExecutionRole lacks Assign/Unassign): ENIs for the function in its VPC

@@ -18,6 +18,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig, KafkaConfig } from '../config/environment-config.ts';
+import { lambdaBundling } from '../constructs/bundling.ts';
 import { mskResourceArn } from '../constructs/kafka-consumer-function.ts';
 
 /** Construct id CDK gives the singleton function of AwsCustomResource. */
@@ -218,16 +219,7 @@ export class StreamingStack extends Stack {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: lambdaBundling(),
     });
     onEvent.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,6 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -308,6 +310,36 @@ describe('KafkaConsumerFunction: bundling', () => {
     // Assess
     const assetDirs = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
     expect(assetDirs.length).toBe(1);
-    expect(existsSync(join(outdir, assetDirs[0] ?? '', 'index.mjs'))).toBe(true);
+    const asset = join(outdir, assetDirs[0] ?? '');
+    expect(existsSync(join(asset, 'index.mjs'))).toBe(true);
+    expect(existsSync(join(asset, 'parquet_wasm_bg.wasm'))).toBe(true);
+  });
+
+  it('gives a bundle that loads on its own, from any folder (Parquet wasm included)', () => {
+    // Prepare: the bundle alone, as Lambda unpacks it, away from the project's node_modules.
+    const outdir = mkdtempSync(join(tmpdir(), 'tidewater-bundle-'));
+    consumerStack({}, { bundle: true, outdir }).app.synth();
+    const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
+    const task = mkdtempSync(join(tmpdir(), 'tidewater-task-'));
+    cpSync(join(outdir, asset), task, { recursive: true });
+    // The Lambda runtime provides the AWS SDK (left out of the bundle); nothing else is reachable.
+    mkdirSync(join(task, 'node_modules'));
+    symlinkSync(
+      join(import.meta.dirname, '..', '..', 'node_modules', '@aws-sdk'),
+      join(task, 'node_modules', '@aws-sdk'),
+    );
+    // Act: import it from another working directory (loading the module loads parquet-wasm's wasm).
+    const probe = [
+      `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});`,
+      "if (typeof m.handler !== 'function') throw new Error('no handler export');",
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: '' },
+    });
+    // Assess
+    expect(run.stderr).not.toMatch(/ENOENT|parquet_wasm_bg|is not defined/);
+    expect(run.status).toBe(0);
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * A stage handler as it is deployed: bundled by CDK with the project's bundling options
+ * (`lib/constructs/bundling.ts`), copied alone into a folder like Lambda's `/var/task` (the AWS SDK
+ * is the runtime's), then invoked in a fresh Node process against the local stack. This is what
+ * catches files a bundle needs but esbuild does not copy (wasm, domain YAML).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lambdaBundling } from '../../lib/constructs/bundling.ts';
+import { endpoints } from '../../localstack/endpoints.ts';
+import { createResources, kafkaEvent, listKeys, type Resources, rawRecords } from './handlers.support.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Bundles one handler the way the stacks do; returns a folder holding only the bundle. */
+function bundle(handler: string): string {
+  const outdir = mkdtempSync(join(tmpdir(), 'tidewater-cdk-out-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Bundle');
+  new nodejs.NodejsFunction(stack, 'Handler', {
+    entry: join(ROOT, 'functions', 'handlers', `${handler}.ts`),
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+    bundling: lambdaBundling({ consumer: true }),
+  });
+  app.synth();
+  const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
+  const task = mkdtempSync(join(tmpdir(), 'tidewater-task-'));
+  cpSync(join(outdir, asset), task, { recursive: true });
+  mkdirSync(join(task, 'node_modules'));
+  symlinkSync(join(ROOT, 'node_modules', '@aws-sdk'), join(task, 'node_modules', '@aws-sdk'));
+  return task;
+}
+
+/** Invokes `<task>/index.mjs`'s handler with `event` in a new Node process; its JSON answer. */
+function invoke(task: string, event: unknown, env: Record<string, string>): unknown {
+  const eventFile = join(task, '..', `${task.split('/').pop()}-event.json`);
+  writeFileSync(eventFile, JSON.stringify(event));
+  const script = [
+    "import { readFileSync } from 'node:fs';",
+    `const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});`,
+    `const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));`,
+    "const context = { functionName: 'bundled', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 };",
+    'process.stdout.write(JSON.stringify(await handler(event, context)));',
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: task,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    timeout: 60_000,
+  });
+  if (run.status !== 0) throw new Error(`the bundled handler failed (${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() ?? 'null');
+}
+
+let res: Resources;
+
+beforeAll(async () => {
+  res = await createResources();
+});
+
+describe('a bundled stage handler on the local stack', () => {
+  it('ingest: loads its domain and parquet-wasm from the bundle and writes bronze', async () => {
+    // Prepare
+    const task = bundle('ingest');
+    const e = endpoints();
+    const env = {
+      AWS_ENDPOINT_URL: e.awsEndpoint,
+      AWS_REGION: e.region,
+      AWS_ACCESS_KEY_ID: e.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: e.credentials.secretAccessKey,
+      TIDEWATER_ENV: 'local',
+      TIDEWATER_BRONZE_BUCKET: res.buckets.bronze,
+      TIDEWATER_OPS_BUCKET: res.buckets.gold,
+      TIDEWATER_STATE_TABLE: res.table,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    };
+    const records = rawRecords('bundled.raw', 40, 1, { seed: 5, poisonRate: 0.1 }).records;
+    // Act
+    const response = invoke(task, kafkaEvent(records), env);
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const keys = await listKeys(res.clients.s3, res.buckets.bronze, 'bronze/raw_events/');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/bundled\.raw-0-0-39\.parquet$/);
+  });
+});
