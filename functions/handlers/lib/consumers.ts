@@ -38,7 +38,14 @@ import type { Metrics } from '../../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
 import { AttemptStateStore, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
 
-/** Kafka partial batch response (`ReportBatchItemFailures`). */
+/**
+ * Kafka partial batch response (`ReportBatchItemFailures`): `itemIdentifier` is an object whose
+ * `partition` is the `"<topic>-<partition>"` key of the event's `records` and `offset` a number
+ * (AWS Lambda guide, "Configuring error handling controls for Kafka event sources"; Powertools
+ * for Python and the Rust runtime type it the same way). An older copy of that page named the key
+ * `topic-partition`. We report the first unapplied record of each partition; Lambda redelivers
+ * from there, and the fences make records applied twice harmless.
+ */
 export interface KafkaBatchResponse {
   batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
 }
