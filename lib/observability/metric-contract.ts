@@ -10,7 +10,7 @@
  * - `Environment` is the deployment environment (env var TIDEWATER_ENV),
  * - `Layer` is `bronze` | `silver` | `gold`,
  * - `Pattern` is the CEP pattern (`velocity_spike`, `amount_anomaly`, ...),
- * - `Window` is `tumbling_1m` | `sliding_5m` | `session`.
+ * - `Window` is a window name of the domain (`tumbling_1m`, `sliding_5m`, `sessions` for payments).
  * Unit `Count` for all; statistic `Sum`.
  */
 export const METRIC_NAMESPACE = 'Tidewater';
@@ -32,7 +32,6 @@ export const METRICS = {
 } as const;
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
-export const WINDOWS = ['tumbling_1m', 'sliding_5m', 'session'] as const;
 /** SPEC §4 default patterns; the dashboard uses a SEARCH so that domain-specific patterns show too. */
 export const DEFAULT_PATTERNS = [
   'velocity_spike',

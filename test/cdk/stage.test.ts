@@ -415,6 +415,8 @@ describe('observability', () => {
     ]) {
       expect(body).toContain(text);
     }
+    // Late events by whatever window names the domain has (the handlers use them as `Window`).
+    expect(body).toMatch(/\{Tidewater,service,Environment,Window\}.{0,20}MetricName=.{0,4}LateEvents/);
   });
 });
 
