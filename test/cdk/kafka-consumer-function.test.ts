@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,12 +9,14 @@ import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { lambdaBundling } from '../../lib/constructs/bundling.ts';
 import {
   KAFKA_CONSUMER_DEFAULTS,
   type KafkaClusterSource,
   KafkaConsumerFunction,
   type KafkaConsumerFunctionProps,
 } from '../../lib/constructs/kafka-consumer-function.ts';
+import { bundleAlone, isolateAsset, runWithBundle } from '../support/lambda-bundle.ts';
 
 const ENTRY = join(import.meta.dirname, '..', '..', 'functions', 'handlers', 'ingest.ts');
 const CLUSTER_ARN =
@@ -319,27 +319,24 @@ describe('KafkaConsumerFunction: bundling', () => {
     // Prepare: the bundle alone, as Lambda unpacks it, away from the project's node_modules.
     const outdir = mkdtempSync(join(tmpdir(), 'tidewater-bundle-'));
     consumerStack({}, { bundle: true, outdir }).app.synth();
-    const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
-    const task = mkdtempSync(join(tmpdir(), 'tidewater-task-'));
-    cpSync(join(outdir, asset), task, { recursive: true });
-    // The Lambda runtime provides the AWS SDK (left out of the bundle); nothing else is reachable.
-    mkdirSync(join(task, 'node_modules'));
-    symlinkSync(
-      join(import.meta.dirname, '..', '..', 'node_modules', '@aws-sdk'),
-      join(task, 'node_modules', '@aws-sdk'),
-    );
-    // Act: import it from another working directory (loading the module loads parquet-wasm's wasm).
-    const probe = [
-      `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});`,
-      "if (typeof m.handler !== 'function') throw new Error('no handler export');",
-    ].join('\n');
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
-      cwd: tmpdir(),
-      encoding: 'utf8',
-      env: { ...process.env, NODE_PATH: '' },
-    });
+    const task = isolateAsset(outdir);
+    // Act: import it (loading the module loads parquet-wasm's wasm and the Kafka client's).
+    const run = runWithBundle(task, []);
     // Assess
     expect(run.stderr).not.toMatch(/ENOENT|parquet_wasm_bg|is not defined/);
+    expect(run.status).toBe(0);
+  });
+
+  it('gives the topics custom resource a bundle that loads on its own too', () => {
+    // Prepare
+    const task = bundleAlone(
+      join(import.meta.dirname, '..', '..', 'lib', 'streaming', 'kafka-topics.handler.ts'),
+      lambdaBundling(),
+    );
+    // Act
+    const run = runWithBundle(task, []);
+    // Assess
+    expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
 });

@@ -4,20 +4,15 @@
  * is the runtime's), then invoked in a fresh Node process against the local stack. This is what
  * catches files a bundle needs but esbuild does not copy (wasm, domain YAML).
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Admin } from '@platformatic/kafka';
-import { App, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lambdaBundling } from '../../lib/constructs/bundling.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
+import { bundleAlone, runWithBundle } from '../support/lambda-bundle.ts';
 import {
   createResources,
   drainQueue,
@@ -29,44 +24,29 @@ import {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** Bundles one handler the way the stacks do; returns a folder holding only the bundle. */
+/** A stage handler bundled the way the stacks bundle it, alone in a folder. */
 function bundle(handler: string): string {
-  const outdir = mkdtempSync(join(tmpdir(), 'tidewater-cdk-out-'));
-  const app = new App({ outdir });
-  const stack = new Stack(app, 'Bundle');
-  new nodejs.NodejsFunction(stack, 'Handler', {
-    entry: join(ROOT, 'functions', 'handlers', `${handler}.ts`),
-    handler: 'handler',
-    runtime: lambda.Runtime.NODEJS_22_X,
-    bundling: lambdaBundling({ consumer: true }),
-  });
-  app.synth();
-  const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
-  const task = mkdtempSync(join(tmpdir(), 'tidewater-task-'));
-  cpSync(join(outdir, asset), task, { recursive: true });
-  mkdirSync(join(task, 'node_modules'));
-  symlinkSync(join(ROOT, 'node_modules', '@aws-sdk'), join(task, 'node_modules', '@aws-sdk'));
-  return task;
+  return bundleAlone(
+    join(ROOT, 'functions', 'handlers', `${handler}.ts`),
+    lambdaBundling({ consumer: true }),
+  );
 }
 
-/** Invokes `<task>/index.mjs`'s handler with `event` in a new Node process; its JSON answer. */
+/** Invokes the bundled handler with `event` in a new Node process; its JSON answer. */
 function invoke(task: string, event: unknown, env: Record<string, string>): unknown {
-  const eventFile = join(task, '..', `${task.split('/').pop()}-event.json`);
+  const eventFile = `${task}-event.json`;
   writeFileSync(eventFile, JSON.stringify(event));
-  const script = [
-    "import { readFileSync } from 'node:fs';",
-    `const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});`,
-    `const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));`,
-    "const context = { functionName: 'bundled', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 };",
-    // Like Lambda: the answer is the resolved promise; open connections (Kafka) do not hold it.
-    'process.stdout.write(JSON.stringify(await handler(event, context)), () => process.exit(0));',
-  ].join('\n');
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: task,
-    encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    timeout: 60_000,
-  });
+  const run = runWithBundle(
+    task,
+    [
+      "import { readFileSync } from 'node:fs';",
+      `const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));`,
+      "const context = { functionName: 'bundled', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 };",
+      // Like Lambda: the answer is the resolved promise; open connections (Kafka) do not hold it.
+      'process.stdout.write(JSON.stringify(await handler(event, context)), () => process.exit(0));',
+    ],
+    env,
+  );
   if (run.status !== 0) throw new Error(`the bundled handler failed (${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() ?? 'null');
 }
