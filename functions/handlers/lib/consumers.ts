@@ -149,10 +149,10 @@ function tableOf(deps: ConsumerDeps, consumer: string): DynamoDbStateTable {
 }
 
 /**
- * ingest: raw → bronze. With a state table, fenced like the others (empty state): a retry with
- * other boundaries writes no row twice. Without one (the processing stack does not give ingest the
- * table today), the bronze file of a batch is simply overwritten when the same batch is
- * redelivered, and a redelivery with different boundaries can leave overlapping bronze files.
+ * ingest: raw → bronze. With a state table (the processing stack gives it one), fenced like the
+ * others (empty state): a retry with other boundaries writes no row twice. Without one (tests,
+ * tools), the bronze file of a batch is simply overwritten when the same batch is redelivered,
+ * and a redelivery with different boundaries can leave overlapping bronze files.
  */
 export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const table = deps.table;

@@ -43,7 +43,7 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
   requireSettings(config, REQUIRED_BY[consumer]);
   const clients = createClients(env);
   const objects = new S3ObjectStore({ buckets: config.buckets, client: clients.s3 });
-  // ingest may run without a state table (the processing stack gives it none): bronze is then
+  // ingest may run without a state table (the processing stack gives it one): bronze is then
   // written without a fence, overwritten by range (see `ingest` in consumers.ts).
   const table =
     config.stateTable === ''
