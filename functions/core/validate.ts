@@ -534,6 +534,22 @@ const NINE = 57;
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /**
+ * The index of the quote that ends the JSON string starting at `from`, or -1 when there is none or
+ * the string leaves the scanner's subset (an escape, a control character). `plain`: the caller
+ * checked the text has neither ({@link isPlainAscii}), so the quote is found with `indexOf`.
+ */
+function stringEnd(s: string, from: number, plain: boolean): number {
+  if (plain) return s.indexOf('"', from);
+  const len = s.length;
+  for (let j = from; j < len; j++) {
+    const d = s.charCodeAt(j);
+    if (d === QUOTE) return j;
+    if (d === BACKSLASH || d < 32) return -1;
+  }
+  return -1;
+}
+
+/**
  * A scanner for the common shape of event values: one flat JSON object whose values are
  * strings without escapes, numbers, `true`, `false` or `null`. It writes the values of the
  * declared fields into slots (index = declaration order; absent = undefined, JSON null = null,
@@ -574,7 +590,6 @@ export class FlatJsonScanner {
     const nNames = codes.length;
     for (let f = 0; f < nNames; f++) slots[f] = undefined;
     let guess = 0;
-    const len = s.length;
     let i = 0;
     let c = s.charCodeAt(0);
     while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
@@ -586,19 +601,8 @@ export class FlatJsonScanner {
       // Key.
       if (c !== QUOTE) return false;
       const ka = i + 1;
-      let j = ka;
-      if (plain) {
-        j = s.indexOf('"', ka);
-        if (j < 0) return false;
-      } else {
-        for (;;) {
-          if (j >= len) return false;
-          const d = s.charCodeAt(j);
-          if (d === QUOTE) break;
-          if (d === BACKSLASH || d < 32) return false;
-          j++;
-        }
-      }
+      let j = stringEnd(s, ka, plain);
+      if (j < 0) return false;
       const klen = j - ka;
       let slot = -1;
       const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
@@ -629,19 +633,8 @@ export class FlatJsonScanner {
       let value: string | number | boolean | null;
       if (c === QUOTE) {
         const va = i + 1;
-        j = va;
-        if (plain) {
-          j = s.indexOf('"', va);
-          if (j < 0) return false;
-        } else {
-          for (;;) {
-            if (j >= len) return false;
-            const d = s.charCodeAt(j);
-            if (d === QUOTE) break;
-            if (d === BACKSLASH || d < 32) return false;
-            j++;
-          }
-        }
+        j = stringEnd(s, va, plain);
+        if (j < 0) return false;
         // V8 shares the text of a slice of 13 or more characters with the whole value, which a
         // long-lived id (dedup state, CEP state) would then keep alive: parse those as a JSON
         // string literal instead, which copies (JSON.parse gives fresh strings too).

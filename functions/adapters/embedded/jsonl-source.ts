@@ -114,34 +114,8 @@ export class JsonlFileSource implements EventSource {
 
   private record(buf: Buffer, s: number, e: number, offset: number): SourceRecord {
     const value = buf.toString('utf8', s, e);
-    if (isPlainAscii(value)) {
-      return {
-        topic: this.topic,
-        partition: this.partition,
-        offset,
-        kafkaTs: this.kafkaTs,
-        key: null,
-        value,
-        valueBytes: e - s,
-        plain: true,
-        headers: NO_HEADERS,
-      };
-    }
-    if (value.includes('\uFFFD') && !isUtf8(buf.subarray(s, e))) {
-      return {
-        topic: this.topic,
-        partition: this.partition,
-        offset,
-        kafkaTs: this.kafkaTs,
-        key: null,
-        value,
-        valueBytes: e - s,
-        valueBase64: buf.toString('base64', s, e),
-        invalidUtf8: true,
-        headers: NO_HEADERS,
-      };
-    }
-    return {
+    const plain = isPlainAscii(value);
+    const record: SourceRecord = {
       topic: this.topic,
       partition: this.partition,
       offset,
@@ -149,7 +123,11 @@ export class JsonlFileSource implements EventSource {
       key: null,
       value,
       valueBytes: e - s,
+      plain,
       headers: NO_HEADERS,
     };
+    // Only a text with a replacement character can come from bytes that are not UTF-8.
+    if (plain || !value.includes('\uFFFD') || isUtf8(buf.subarray(s, e))) return record;
+    return { ...record, valueBase64: buf.toString('base64', s, e), invalidUtf8: true };
   }
 }
