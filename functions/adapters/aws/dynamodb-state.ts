@@ -23,11 +23,11 @@
  * 4. Delete those leftover keys: a retried batch can have different boundaries (bisect, partial
  *    batch response), so a dead attempt's files, named by their first/last offsets, would
  *    otherwise survive beside the retry's.
- * An attempt with nothing new to apply deletes a leftover intent's keys first and clears the
- * intent (`clearIntent(v)`) after: in the other order, a death in between leaves orphans.
  * 5. Write the outputs (deterministic keys), THEN
  * 6. `commit(v+1)`: conditional on `v+1`, the new state and fences in the same write, intent
  *    cleared → `v+2`.
+ * An attempt with nothing new to apply deletes a leftover intent's keys first and clears the
+ * intent (`clearIntent(v)`) after: in the other order, a death in between leaves orphans.
  * A failed condition at 3 or 6 (`StateConflictError`) means another invocation moved the item
  * (possible only for the windows state, whose partitions are processed concurrently): the attempt
  * deletes its own outputs, reloads and recomputes. Writes are coalesced: one intent and one commit
