@@ -338,6 +338,21 @@ async function stopRecord(ctx: Context, service: ServiceName, record: PidRecord)
 }
 
 /**
+ * For a command that needs the stack (`run --stack local`, the local-stack bench): a stack that
+ * answers (started by `stack up`, by a test run, or pointed at by KAFKA_BROKERS / AWS_ENDPOINT_URL)
+ * is used as it is and keeps its owner; otherwise like `tidewater stack up`: install on first use
+ * and start what is not running (left running; `tidewater stack down` stops it). Returns the
+ * services it started.
+ */
+export async function ensureStack(log: (line: string) => void): Promise<ServiceName[]> {
+  const status = await stackStatus();
+  if (Object.values(status.services).every((s) => s.reachable)) return [];
+  const up = await stackUp({ log });
+  if (up.started.length > 0) log(`started ${up.started.join(' and ')}; 'tidewater stack down' stops it`);
+  return up.started;
+}
+
+/**
  * Starts what is not running yet and waits until it answers. Idempotent: a service already started
  * by Tidewater is left alone; one that `KAFKA_BROKERS` / `AWS_ENDPOINT_URL` points elsewhere is not
  * started at all. If anything fails, what this call started is stopped again before it throws.

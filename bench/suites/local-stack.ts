@@ -6,6 +6,9 @@
  *
  *   npm run bench -- local-stack [--events 50000] [--batch 500]
  *
+ * Uses the local stack that answers, or starts it like `tidewater stack up` (and leaves it
+ * running: `tidewater stack down` stops it).
+ *
  * How the counts are taken: SDK middleware on the consumers' clients counts every request.
  * Capacity units are computed as DynamoDB bills them (the emulator reports none): a write costs
  * ceil(item size / 1 KB) WRU, an UpdateItem the larger of the item before and after; a strongly
@@ -33,6 +36,7 @@ import { generateEvents, loadDomain } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
+import { ensureStack } from '../../localstack/stack.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { argValue, type BenchSuite } from '../suite.ts';
 
@@ -144,6 +148,7 @@ export const suite: BenchSuite = {
     const batch = Number(argValue(ctx.args, 'batch', '500'));
     const domain = loadDomain('payments');
     const gen = { seed: 1, poisonRate: 0.001, duplicateRate: 0.002, anomalies: true } as const;
+    await ensureStack((line) => ctx.log(`[local stack] ${line}`));
     const { kafkaBrokers } = endpoints();
     const id = `bench-${randomUUID().slice(0, 8)}`;
     const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };

@@ -22,7 +22,7 @@ import {
 } from '../../functions/pipeline/index.ts';
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import { loadReportData, renderReport } from '../../functions/report/index.ts';
-import { stackStatus, stackUp } from '../../localstack/stack.ts';
+import { ensureStack } from '../../localstack/stack.ts';
 import { requireNode22, UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 import { formatRunSummary, type RunSummary, runSummaryJson } from '../ui/summary.ts';
@@ -252,17 +252,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   }
   if (options.stack === 'local') {
     requireNode22('run --stack local', "'npx tidewater run ...' or an npm script");
-    // A stack that answers (started by `stack up`, by a test run, or pointed at by KAFKA_BROKERS /
-    // AWS_ENDPOINT_URL) is used as it is, and keeps its owner. Otherwise, like `tidewater stack
-    // up`: install on first use and start what is not running.
-    const status = await stackStatus();
-    if (!Object.values(status.services).every((s) => s.reachable)) {
-      const up = await stackUp({ log: (line) => process.stderr.write(`[local stack] ${line}\n`) });
-      if (up.started.length > 0)
-        process.stderr.write(
-          `[local stack] started ${up.started.join(' and ')}; 'tidewater stack down' stops it\n`,
-        );
-    }
+    await ensureStack((line) => process.stderr.write(`[local stack] ${line}\n`));
   }
   await prepareOut(out);
   if (report !== undefined) await prepareReport(report);
