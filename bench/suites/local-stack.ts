@@ -73,6 +73,8 @@ export function itemSize(item: Record<string, AttributeValue>): number {
 
 interface Meter {
   wru: number;
+  /** WRU by state item owner (`pk` = `state#<consumer>`). */
+  wruBy: Record<string, number>;
   rru: number;
   dynamoRequests: number;
   s3Put: number;
@@ -86,6 +88,11 @@ function meteredClients(meter: Meter): AwsClients {
   const c = localClients();
   const sizes = new Map<string, number>();
   const keyOf = (k: Record<string, AttributeValue> | undefined) => `${k?.['pk']?.S}|${k?.['sk']?.S}`;
+  const charge = (k: Record<string, AttributeValue> | undefined, wru: number): void => {
+    meter.wru += wru;
+    const owner = (k?.['pk']?.S ?? '?').replace(/^state#/, '');
+    meter.wruBy[owner] = (meter.wruBy[owner] ?? 0) + wru;
+  };
   const at = { step: 'initialize', name: 'meter' } as const;
   c.dynamodb.middlewareStack.add(
     (next, ctx) => async (args) => {
@@ -99,7 +106,7 @@ function meteredClients(meter: Meter): AwsClients {
       if (ctx.commandName === 'PutItemCommand' && input.Item) {
         const size = itemSize(input.Item);
         sizes.set(keyOf(input.Item), size);
-        meter.wru += Math.max(1, Math.ceil(size / 1024));
+        charge(input.Item, Math.max(1, Math.ceil(size / 1024)));
       } else if (ctx.commandName === 'UpdateItemCommand') {
         const before = sizes.get(keyOf(input.Key)) ?? 0;
         const added = Object.values(input.ExpressionAttributeValues ?? {}).reduce(
@@ -108,7 +115,7 @@ function meteredClients(meter: Meter): AwsClients {
         );
         const after = before + added;
         sizes.set(keyOf(input.Key), after);
-        meter.wru += Math.max(1, Math.ceil(Math.max(before, after) / 1024));
+        charge(input.Key, Math.max(1, Math.ceil(Math.max(before, after) / 1024)));
       } else if (ctx.commandName === 'GetItemCommand') {
         const item = (out.output as { Item?: Record<string, AttributeValue> }).Item;
         meter.rru += Math.max(1, Math.ceil((item ? itemSize(item) : 0) / 4096));
@@ -161,6 +168,7 @@ export const suite: BenchSuite = {
     const resources = await createLocalResources(plain, id);
     const meter: Meter = {
       wru: 0,
+      wruBy: {},
       rru: 0,
       dynamoRequests: 0,
       s3Put: 0,
@@ -236,7 +244,10 @@ export const suite: BenchSuite = {
         value: meter.wru / events,
         unit: 'WRU',
         higherIsBetter: false,
-        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests`,
+        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests; by state: ${Object.entries(meter.wruBy)
+          .sort((a, b) => b[1] - a[1])
+          .map(([owner, n]) => `${owner} ${Math.round((100 * n) / Math.max(1, meter.wru))}%`)
+          .join(', ')}`,
       },
       {
         measure: 'DynamoDB read units per event',
