@@ -73,8 +73,9 @@ export function itemSize(item: Record<string, AttributeValue>): number {
 
 interface Meter {
   wru: number;
-  /** WRU by state item owner (`pk` = `state#<consumer>`). */
+  /** WRU by state item owner (`pk` = `state#<consumer>`) and by command. */
   wruBy: Record<string, number>;
+  wruByCommand: Record<string, number>;
   rru: number;
   dynamoRequests: number;
   s3Put: number;
@@ -84,12 +85,21 @@ interface Meter {
   sqsChunks: number;
 }
 
+/** `a 60%, b 40%`: each part's share of `total`, largest first. */
+function shares(parts: Record<string, number>, total: number): string {
+  return Object.entries(parts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${Math.round((100 * n) / Math.max(1, total))}%`)
+    .join(', ');
+}
+
 function meteredClients(meter: Meter): AwsClients {
   const c = localClients();
   const sizes = new Map<string, number>();
   const keyOf = (k: Record<string, AttributeValue> | undefined) => `${k?.['pk']?.S}|${k?.['sk']?.S}`;
-  const charge = (k: Record<string, AttributeValue> | undefined, wru: number): void => {
+  const charge = (k: Record<string, AttributeValue> | undefined, command: string, wru: number): void => {
     meter.wru += wru;
+    meter.wruByCommand[command] = (meter.wruByCommand[command] ?? 0) + wru;
     const owner = (k?.['pk']?.S ?? '?').replace(/^state#/, '');
     meter.wruBy[owner] = (meter.wruBy[owner] ?? 0) + wru;
   };
@@ -106,7 +116,7 @@ function meteredClients(meter: Meter): AwsClients {
       if (ctx.commandName === 'PutItemCommand' && input.Item) {
         const size = itemSize(input.Item);
         sizes.set(keyOf(input.Item), size);
-        charge(input.Item, Math.max(1, Math.ceil(size / 1024)));
+        charge(input.Item, 'PutItem', Math.max(1, Math.ceil(size / 1024)));
       } else if (ctx.commandName === 'UpdateItemCommand') {
         const before = sizes.get(keyOf(input.Key)) ?? 0;
         const added = Object.values(input.ExpressionAttributeValues ?? {}).reduce(
@@ -115,7 +125,7 @@ function meteredClients(meter: Meter): AwsClients {
         );
         const after = before + added;
         sizes.set(keyOf(input.Key), after);
-        charge(input.Key, Math.max(1, Math.ceil(Math.max(before, after) / 1024)));
+        charge(input.Key, 'UpdateItem', Math.max(1, Math.ceil(Math.max(before, after) / 1024)));
       } else if (ctx.commandName === 'GetItemCommand') {
         const item = (out.output as { Item?: Record<string, AttributeValue> }).Item;
         meter.rru += Math.max(1, Math.ceil((item ? itemSize(item) : 0) / 4096));
@@ -169,6 +179,7 @@ export const suite: BenchSuite = {
     const meter: Meter = {
       wru: 0,
       wruBy: {},
+      wruByCommand: {},
       rru: 0,
       dynamoRequests: 0,
       s3Put: 0,
@@ -244,10 +255,7 @@ export const suite: BenchSuite = {
         value: meter.wru / events,
         unit: 'WRU',
         higherIsBetter: false,
-        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests; by state: ${Object.entries(meter.wruBy)
-          .sort((a, b) => b[1] - a[1])
-          .map(([owner, n]) => `${owner} ${Math.round((100 * n) / Math.max(1, meter.wru))}%`)
-          .join(', ')}`,
+        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests; by state: ${shares(meter.wruBy, meter.wru)}; by command: ${shares(meter.wruByCommand, meter.wru)}`,
       },
       {
         measure: 'DynamoDB read units per event',
