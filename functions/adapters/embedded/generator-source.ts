@@ -1,4 +1,4 @@
-import { type Domain, type GeneratorOptions, generateEvents } from '../../core/index.ts';
+import { type Domain, type GeneratorOptions, generateEvents, isPlainAscii } from '../../core/index.ts';
 import type { EventSource, SourceBatch, SourceRecord } from '../../ports/event-source.ts';
 
 export interface GeneratorSourceOptions extends GeneratorOptions {
@@ -50,6 +50,7 @@ export class GeneratorSource implements EventSource {
         kafkaTs: this.kafkaTs,
         key: g.key,
         value: g.value,
+        plain: isPlainAscii(g.value),
         headers: NO_HEADERS,
       });
       if (records.length >= maxRecords) {

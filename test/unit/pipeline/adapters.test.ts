@@ -8,7 +8,7 @@ import {
   JsonlFileSource,
   MetricsCollector,
 } from '../../../functions/adapters/embedded/index.ts';
-import { toDeadLetter } from '../../../functions/core/index.ts';
+import { isPlainAscii, toDeadLetter } from '../../../functions/core/index.ts';
 import type { SourceBatch } from '../../../functions/ports/index.ts';
 import { payments, rec } from './helpers.ts';
 
@@ -106,6 +106,16 @@ describe('GeneratorSource', () => {
     expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(records.every((r) => typeof r.key === 'string' && r.key.length > 0)).toBe(true);
     expect(source.progress()).toBe(1);
+  });
+
+  it('marks a record plain exactly when its value is printable ASCII without a backslash', async () => {
+    // Prepare: poison records included (the generator writes them in ASCII too).
+    const source = new GeneratorSource(payments, 2000, { seed: 4, poisonRate: 0.2 });
+    // Act
+    const records = (await collect(source.batches(500))).flatMap((b) => b.records);
+    // Assess
+    expect(records.every((r) => r.plain === isPlainAscii(r.value ?? ''))).toBe(true);
+    expect(records.some((r) => r.plain)).toBe(true);
   });
 });
 
