@@ -170,6 +170,31 @@ describe('synthetic generator', () => {
     expect(perSecond).toBeLessThan(250);
   });
 
+  it('fires every CEP pattern within the default demo run (200k events at the configured rate)', () => {
+    // Prepare: what `npm start` generates, about 17 minutes of event time.
+    const validate = compileValidator(payments);
+    const cep = new CepEngine(payments);
+    const triggers = new Set<string>();
+    const alerts = new Set<string>();
+    // Act
+    let offset = 0;
+    for (const r of generateEvents(payments, 200_000, { seed: 1, anomalies: true })) {
+      if (r.label?.kind === 'anomaly' && r.label.trigger) triggers.add(r.label.pattern);
+      const result = validate({ topic: 't', partition: 0, offset: offset++, key: r.key, value: r.value });
+      if (result.ok) for (const a of cep.process(result.event)) alerts.add(String(a['pattern']));
+    }
+    // Assess
+    const all = [
+      'velocity_spike',
+      'amount_anomaly',
+      'impossible_travel',
+      'rapid_fire_burst',
+      'merchant_diversity',
+    ];
+    expect([...triggers].sort()).toEqual([...all].sort());
+    expect([...alerts].sort()).toEqual([...all].sort());
+  });
+
   it('generates valid events for the iot domain too', () => {
     // Prepare
     const iot = loadDomain('iot');
