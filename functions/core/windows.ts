@@ -560,18 +560,32 @@ export class WindowEngine {
   }
 }
 
-function fillAggregates(row: Row, spec: WindowSpec, agg: Aggregate): void {
-  const m = spec.measure;
-  for (const a of spec.aggregates) {
-    if (a === 'count') row['event_count'] = agg[0];
-    else if (m !== null) {
-      const col = `${m.as}_${a}`;
-      if (agg[1] === 0) row[col] = null;
-      else if (a === 'sum') row[col] = agg[2];
-      else if (a === 'min') row[col] = agg[3];
-      else if (a === 'max') row[col] = agg[4];
-      else row[col] = aggregateAvg(agg);
+/** Output columns of a window's aggregates, built once per spec (not a string per row and aggregate). */
+const AGGREGATE_COLUMNS = new WeakMap<WindowSpec, ReadonlyArray<readonly [string, number]>>();
+
+/** `[column, what]` per aggregate: what = aggregate index (0 count, 2 sum, 3 min, 4 max), or -1 for avg. */
+function aggregateColumns(spec: WindowSpec): ReadonlyArray<readonly [string, number]> {
+  let cols = AGGREGATE_COLUMNS.get(spec);
+  if (cols === undefined) {
+    const m = spec.measure;
+    const list: Array<readonly [string, number]> = [];
+    for (const a of spec.aggregates) {
+      if (a === 'count') list.push(['event_count', 0]);
+      else if (m !== null) list.push([`${m.as}_${a}`, a === 'sum' ? 2 : a === 'min' ? 3 : a === 'max' ? 4 : -1]);
     }
+    cols = list;
+    AGGREGATE_COLUMNS.set(spec, cols);
+  }
+  return cols;
+}
+
+function fillAggregates(row: Row, spec: WindowSpec, agg: Aggregate): void {
+  const cols = aggregateColumns(spec);
+  for (let i = 0; i < cols.length; i++) {
+    const [col, what] = cols[i]!;
+    if (what === 0) row[col] = agg[0];
+    else if (agg[1] === 0) row[col] = null;
+    else row[col] = what < 0 ? aggregateAvg(agg) : agg[what]!;
   }
 }
 
