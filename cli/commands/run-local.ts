@@ -5,6 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
+import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -128,7 +129,15 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
   const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
   const deps: Record<ConsumerId, ConsumerDeps> = {
     ingest: baseFor('ingest'),
-    enrich: { ...baseFor('enrich'), enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched) },
+    enrich: {
+      ...baseFor('enrich'),
+      enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched),
+      dedup: new DynamoDbDedupStore({
+        tableName: o.resources.table,
+        client: (o.clientsFor?.('enrich') ?? o.clients).dynamodb,
+        retentionMs: o.domain.dedup.retentionMs,
+      }),
+    },
     windows: {
       ...baseFor('windows'),
       sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),

@@ -106,3 +106,69 @@ export class Deduplicator {
     return { version: 1, maxTs: this.maxTs, buckets };
   }
 }
+
+/** One valid event of a batch: its dedup id, event time and Kafka offset. */
+export interface DedupCandidate {
+  readonly id: string;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  readonly offset: number;
+}
+
+/** An occurrence of an id: the record (offset) that carried it first, and its event time. */
+export interface DedupOccurrence {
+  readonly offset: number;
+  readonly ts: number;
+}
+
+/**
+ * De-duplication of one batch against an id store kept outside the stage state (a `DedupStore`,
+ * `functions/ports/dedup-store.ts`; on AWS one DynamoDB item per id).
+ *
+ * The rule, per partition: an event is a duplicate when the id's occurrence before it (the last
+ * remembered one at a lower offset) has a ts less than `retentionMs` before the event's ts;
+ * otherwise the event becomes an occurrence of the id. (The in-state {@link Deduplicator} forgets
+ * by hour buckets of the partition's newest ts instead: the two agree except for ids close to the
+ * retention limit.)
+ *
+ * Retries: the store is written before the stage's fenced commit, so it may hold occurrences of a
+ * dead attempt (offsets past `committed`). Each id keeps a short list: its last committed
+ * occurrence and every later one. A record is judged against the occurrence before its own offset
+ * and a record that is itself an occurrence is not a duplicate, so a retried (even bisected)
+ * batch gets the answers of its first delivery, whatever the dead attempt wrote.
+ *
+ * @param known the store's occurrences per id (ascending offsets) before the batch
+ * @param committed the partition's last committed offset (null: none)
+ * @returns the answer per candidate (offset order), and the new occurrence lists of the ids that
+ *   changed (older committed occurrences pruned)
+ */
+export function decideDuplicates(
+  candidates: readonly DedupCandidate[],
+  known: ReadonlyMap<string, readonly DedupOccurrence[]>,
+  retentionMs: number,
+  committed: number | null,
+): { readonly duplicates: boolean[]; readonly remember: Map<string, DedupOccurrence[]> } {
+  const current = new Map<string, readonly DedupOccurrence[]>(known);
+  const remember = new Map<string, DedupOccurrence[]>();
+  const duplicates = candidates.map((c) => {
+    const list = current.get(c.id) ?? [];
+    let before: DedupOccurrence | undefined;
+    let at = 0;
+    for (; at < list.length && list[at]!.offset <= c.offset; at++) {
+      if (list[at]!.offset === c.offset) return false; // this very record: an occurrence
+      before = list[at];
+    }
+    if (before !== undefined && c.ts - before.ts < retentionMs) return true;
+    // A new occurrence, between the ones before and after it (after: a dead attempt's, re-judged
+    // when the retry reaches them). Of the committed history only the last one is ever needed.
+    const next = [...list.slice(0, at), { offset: c.offset, ts: c.ts }, ...list.slice(at)];
+    let keepFrom = 0;
+    if (committed !== null)
+      while (keepFrom + 1 < next.length && next[keepFrom + 1]!.offset <= committed) keepFrom++;
+    const kept = next.slice(keepFrom);
+    current.set(c.id, kept);
+    remember.set(c.id, kept);
+    return false;
+  });
+  return { duplicates, remember };
+}

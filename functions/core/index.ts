@@ -44,7 +44,13 @@ export {
   emptyCepKeyState,
   type Severity,
 } from './cep.ts';
-export { Deduplicator, type DedupState } from './dedup.ts';
+export {
+  type DedupCandidate,
+  Deduplicator,
+  type DedupOccurrence,
+  type DedupState,
+  decideDuplicates,
+} from './dedup.ts';
 export {
   type AggregateName,
   type CepSpec,

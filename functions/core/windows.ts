@@ -571,7 +571,8 @@ function aggregateColumns(spec: WindowSpec): ReadonlyArray<readonly [string, num
     const list: Array<readonly [string, number]> = [];
     for (const a of spec.aggregates) {
       if (a === 'count') list.push(['event_count', 0]);
-      else if (m !== null) list.push([`${m.as}_${a}`, a === 'sum' ? 2 : a === 'min' ? 3 : a === 'max' ? 4 : -1]);
+      else if (m !== null)
+        list.push([`${m.as}_${a}`, a === 'sum' ? 2 : a === 'min' ? 3 : a === 'max' ? 4 : -1]);
     }
     cols = list;
     AGGREGATE_COLUMNS.set(spec, cols);

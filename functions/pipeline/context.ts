@@ -2,6 +2,7 @@ import type { ParquetEncodeOptions } from '../adapters/parquet/index.ts';
 import type { Domain } from '../core/index.ts';
 import type { AlertSink } from '../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../ports/dead-letter-sink.ts';
+import type { DedupStore } from '../ports/dedup-store.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -19,6 +20,11 @@ export interface StageContext {
   readonly metrics: Metrics;
   /** Needed by the enrich stage. */
   readonly deadLetters?: DeadLetterSink;
+  /**
+   * Where the enrich stage remembers event ids (AWS: one DynamoDB item per id). When absent, the
+   * ids are part of the enrich state (a core `Deduplicator`, saved with the fence). @default in state
+   */
+  readonly dedup?: DedupStore;
   /** Used by the cep stage when given (besides `gold/alerts`). */
   readonly alerts?: AlertSink;
   /** Wall clock for bronze `ingest_ts`. @default Date.now */

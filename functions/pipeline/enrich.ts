@@ -20,7 +20,10 @@ import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
  * Stage `enrich` (raw topic -> `silver/events` + dead letters + the events to forward to windows
  * and CEP). Per record: validate and enrich (core), poison to the dead-letter sink with its reason,
  * coordinates and raw bytes, duplicates (by event_id) counted and dropped, the rest written to
- * silver and returned in `forward`. State: the de-duplication set, per (enrich, topic, partition).
+ * silver and returned in `forward`. State: the de-duplication set, per (enrich, topic, partition),
+ * unless the context has a `dedup` store (AWS): the ids are then remembered there, one small item
+ * each, and the state saved with the fence is empty (a state of every id of the retention period
+ * would be rewritten at every commit).
  *
  * Usage, per batch on AWS or for a whole run embedded:
  * ```ts
@@ -47,18 +50,23 @@ export interface EnrichResult {
   readonly written: Written;
 }
 
+/** The state saved when the ids live in a `DedupStore`: only the fence matters. */
+const NO_IDS: DedupState = { version: 1, maxTs: null, buckets: [] };
+
 export class EnrichStage {
   private readonly ctx: StageContext;
   private readonly fence: Fence<DedupState>;
   private readonly validate: Validator;
-  private readonly dedup: Deduplicator;
+  /** The ids, when they are part of the state (no `ctx.dedup`). */
+  private readonly dedup: Deduplicator | null;
   private readonly silver: TableSchema;
 
   private constructor(ctx: StageContext, fence: Fence<DedupState>, state: DedupState | undefined) {
     this.ctx = ctx;
     this.fence = fence;
     this.validate = compileValidator(ctx.domain);
-    this.dedup = new Deduplicator(ctx.domain, state);
+    // With a store, ids a state from before it may hold are not carried over (documented).
+    this.dedup = ctx.dedup === undefined ? new Deduplicator(ctx.domain, state) : null;
     this.silver = layerSchemas(ctx.domain).silver;
   }
 
@@ -107,10 +115,10 @@ export class EnrichStage {
       };
     }
     const validate = this.validate;
-    const dedup = this.dedup;
     const rows: Row[] = [];
     const forward: SilverEvent[] = [];
     const letters: DeadLetter[] = [];
+    const valid: SilverEvent[] = [];
     const poisonByCode: Record<string, number> = {};
     let duplicates = 0;
     let maxKafkaTs = Number.NEGATIVE_INFINITY;
@@ -123,8 +131,20 @@ export class EnrichStage {
         poisonByCode[r.reason.code] = (poisonByCode[r.reason.code] ?? 0) + 1;
         continue;
       }
-      const e = r.event;
-      if (dedup.isDuplicate(e.id, e.ts)) {
+      valid.push(r.event);
+    }
+    const dedup = this.dedup;
+    const answers =
+      dedup === null
+        ? await ctx.dedup!.duplicates(
+            { topic: batch.topic, partition: batch.partition },
+            valid.map((e) => ({ id: e.id, ts: e.ts, offset: e.offset })),
+            this.fence.lastCommitted,
+          )
+        : null;
+    for (let i = 0; i < valid.length; i++) {
+      const e = valid[i]!;
+      if (answers === null ? dedup!.isDuplicate(e.id, e.ts) : answers[i]) {
         duplicates++;
         continue;
       }
@@ -154,6 +174,7 @@ export class EnrichStage {
   /** Saves the dedup state fenced by the last committed offset (StaleFenceError when stale). */
   async commit(): Promise<void> {
     await flushWrites(this.ctx);
-    await this.fence.commit(() => this.dedup.snapshot());
+    const dedup = this.dedup;
+    await this.fence.commit(() => (dedup === null ? NO_IDS : dedup.snapshot()));
   }
 }

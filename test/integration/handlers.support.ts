@@ -12,6 +12,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
@@ -224,6 +225,12 @@ export function depsFor(
       queueUrl: res.queueUrl,
       client: clients.sqs,
       spill: objects,
+      retry: { baseMs: 5 },
+    }),
+    dedup: new DynamoDbDedupStore({
+      tableName: res.table,
+      client: clients.dynamodb,
+      retentionMs: loadDomain('payments').dedup.retentionMs,
       retry: { baseMs: 5 },
     }),
     metrics: extra.metrics ?? NO_METRICS,

@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
-import type { DeadLetter } from '../../functions/core/index.ts';
+import type { DeadLetter, DedupState } from '../../functions/core/index.ts';
 import { enrich } from '../../functions/handlers/lib/consumers.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
 import {
@@ -97,6 +98,30 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
     const byOffset = (a: DeadLetter, b: DeadLetter) => a.offset - b.offset;
     expect(letters.length).toBe(embedded.deadLettered);
     expect(letters.sort(byOffset)).toEqual(expected.sort(byOffset));
+  });
+
+  it('keeps the event ids out of the enrich state: one small item per id instead', async () => {
+    // Act
+    const state = await chain.enrich.table!.load<DedupState>({ consumer: 'enrich', topic: RAW, scope: '0' });
+    let items = 0;
+    let key: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await res.clients.dynamodb.send(
+        new QueryCommand({
+          TableName: res.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `dedup#${RAW}#0` } },
+          Select: 'COUNT',
+          ...(key ? { ExclusiveStartKey: key } : {}),
+        }),
+      );
+      items += page.Count ?? 0;
+      key = page.LastEvaluatedKey;
+    } while (key);
+    // Assess: the state item holds the fence only; every silver event's id has its item.
+    expect(state.fences['0']).toBe(COUNT - 1);
+    expect(state.state?.buckets).toEqual([]);
+    expect(items).toBe(embedded.silverRows);
   });
 
   it('publishes every alert of gold/alerts to the alert sink', () => {

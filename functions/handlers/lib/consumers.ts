@@ -34,6 +34,7 @@ import { batchQualityRow } from '../../pipeline/quality.ts';
 import { emptyWritten, writeRows } from '../../pipeline/write.ts';
 import type { AlertSink } from '../../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
+import type { DedupStore } from '../../ports/dedup-store.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
 import { AttemptStateStore, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
@@ -64,6 +65,11 @@ export interface ConsumerDeps {
   readonly deadLetters?: DeadLetterSink;
   /** enrich. */
   readonly enriched?: EnrichedPublisher;
+  /**
+   * enrich: where event ids are remembered (`DynamoDbDedupStore`: one item per id). Without it
+   * they are part of the state item, which then grows with every id of the retention period.
+   */
+  readonly dedup?: DedupStore;
   /** cep. */
   readonly alerts?: AlertSink;
   /**
@@ -114,6 +120,7 @@ function context(
     state,
     metrics: deps.metrics,
     ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
+    ...(deps.dedup ? { dedup: deps.dedup } : {}),
     ...(deps.alerts ? { alerts: deps.alerts } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   };

@@ -1,3 +1,4 @@
+import { DynamoDbDedupStore } from '../../adapters/aws/dynamodb-dedup.ts';
 import { DynamoDbStateTable } from '../../adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -60,8 +61,9 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
     return producer;
   };
   const needsDlq = consumer !== 'ingest';
+  const domain = loadDomain(config.domain);
   const deps: ConsumerDeps = {
-    domain: loadDomain(config.domain),
+    domain,
     objects,
     ...(table ? { table } : {}),
     metrics,
@@ -75,7 +77,14 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
         }
       : {}),
     ...(consumer === 'enrich'
-      ? { enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched) }
+      ? {
+          enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched),
+          dedup: new DynamoDbDedupStore({
+            tableName: config.stateTable,
+            client: clients.dynamodb,
+            retentionMs: domain.dedup.retentionMs,
+          }),
+        }
       : {}),
     ...(consumer === 'cep' ? { alerts: new KafkaAlertSink(kafka(), config.topics.alerts) } : {}),
     ...(consumer === 'windows' && config.kafka.bootstrapServers.length > 0
