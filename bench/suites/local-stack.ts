@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import {
@@ -100,7 +100,8 @@ function meteredClients(meter: Meter): AwsClients {
   const charge = (k: Record<string, AttributeValue> | undefined, command: string, wru: number): void => {
     meter.wru += wru;
     meter.wruByCommand[command] = (meter.wruByCommand[command] ?? 0) + wru;
-    const owner = (k?.['pk']?.S ?? '?').replace(/^state#/, '');
+    // `state#enrich` -> enrich; the enrich consumer's per-id items `dedup#<topic>#<p>` -> dedup ids.
+    const owner = (k?.['pk']?.S ?? '?').replace(/^state#/, '').replace(/^dedup#.*/, 'dedup ids');
     meter.wruBy[owner] = (meter.wruBy[owner] ?? 0) + wru;
   };
   const at = { step: 'initialize', name: 'meter' } as const;
@@ -129,6 +130,30 @@ function meteredClients(meter: Meter): AwsClients {
       } else if (ctx.commandName === 'GetItemCommand') {
         const item = (out.output as { Item?: Record<string, AttributeValue> }).Item;
         meter.rru += Math.max(1, Math.ceil((item ? itemSize(item) : 0) / 4096));
+      } else if (ctx.commandName === 'BatchWriteItemCommand') {
+        // Each put of the request that was processed (unprocessed ones come back and are resent).
+        const requests = (args.input as { RequestItems?: Record<string, WriteRequest[]> }).RequestItems ?? {};
+        const unprocessed = new Set(
+          Object.values(
+            (out.output as { UnprocessedItems?: Record<string, WriteRequest[]> }).UnprocessedItems ?? {},
+          )
+            .flat()
+            .map((r) => keyOf(r.PutRequest?.Item)),
+        );
+        for (const r of Object.values(requests).flat()) {
+          const item = r.PutRequest?.Item;
+          if (item === undefined || unprocessed.has(keyOf(item))) continue;
+          charge(item, 'BatchWriteItem', Math.max(1, Math.ceil(itemSize(item) / 1024)));
+        }
+      } else if (ctx.commandName === 'BatchGetItemCommand') {
+        // A consistent read of every key asked for, found or not (at least 1 unit each).
+        const requests =
+          (args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> }).RequestItems ?? {};
+        const asked = Object.values(requests).reduce((n, r) => n + (r.Keys?.length ?? 0), 0);
+        const left = Object.values(
+          (out.output as { UnprocessedKeys?: Record<string, { Keys?: unknown[] }> }).UnprocessedKeys ?? {},
+        ).reduce((n, r) => n + (r.Keys?.length ?? 0), 0);
+        meter.rru += asked - left;
       }
       return out;
     },

@@ -206,7 +206,7 @@ export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
   });
 }
 
-/** enrich: raw → silver + dead letters + enriched topic + ops/batch_quality. State: dedup. */
+/** enrich: raw → silver + dead letters + enriched topic + ops/batch_quality. State: the fence (ids: `deps.dedup`). */
 export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const publisher = deps.enriched;
   if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
