@@ -26,21 +26,14 @@
  * Nothing is carried over from a state saved before this store (an upgrade forgets the ids seen
  * before it: a duplicate of an event from before the upgrade can pass once).
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DedupCandidate, type DedupOccurrence, decideDuplicates } from '../../core/index.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
-import { backoffMs, type RetryOptions, sleep, withRetry } from './retry.ts';
+import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
+import type { RetryOptions } from './retry.ts';
 
 /** TTL attribute of the state table (epoch seconds); see `lib/stacks/state-stack.ts`. */
 const TTL_ATTRIBUTE = 'expires_at';
-const READ_BATCH = 100;
-const WRITE_BATCH = 25;
 
 export interface DynamoDbDedupStoreOptions {
   /** The state table (`pk`/`sk` strings, TTL on `expires_at`). */
@@ -70,18 +63,11 @@ function readOccurrences(a: AttributeValue | undefined): DedupOccurrence[] {
   return out.sort((x, y) => x.offset - y.offset);
 }
 
-function chunks<T>(xs: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
-}
-
 export class DynamoDbDedupStore implements DedupStore {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly retentionMs: number;
-  private readonly concurrency: number;
-  private readonly retry: RetryOptions;
+  private readonly batch: { readonly concurrency: number; readonly retry: RetryOptions };
   private readonly clock: () => number;
 
   constructor(options: DynamoDbDedupStoreOptions) {
@@ -90,8 +76,7 @@ export class DynamoDbDedupStore implements DedupStore {
     this.tableName = options.tableName;
     this.client = options.client;
     this.retentionMs = options.retentionMs;
-    this.concurrency = Math.max(1, options.concurrency ?? 8);
-    this.retry = options.retry ?? {};
+    this.batch = { concurrency: options.concurrency ?? 8, retry: options.retry ?? {} };
     this.clock = options.clock ?? Date.now;
   }
 
@@ -110,86 +95,29 @@ export class DynamoDbDedupStore implements DedupStore {
 
   /** The remembered occurrences of `ids`. */
   private async read(pk: string, ids: readonly string[]): Promise<Map<string, DedupOccurrence[]>> {
+    const keys = ids.map((id): Item => ({ pk: S(pk), sk: S(id) }));
+    const items = await batchGet(this.client, this.tableName, keys, ['sk', 'occ'], this.batch);
     const known = new Map<string, DedupOccurrence[]>();
-    const table = this.tableName;
-    await this.limited(chunks(ids, READ_BATCH), async (part) => {
-      let keys: Record<string, AttributeValue>[] = part.map((id) => ({ pk: S(pk), sk: S(id) }));
-      await this.untilProcessed('BatchGetItem', async () => {
-        const out = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [table]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: '#sk, #occ',
-                ExpressionAttributeNames: { '#sk': 'sk', '#occ': 'occ' },
-              },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[table] ?? []) {
-          const id = item['sk']?.S;
-          if (id !== undefined) known.set(id, readOccurrences(item['occ']));
-        }
-        keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
-        return keys.length;
-      });
-    });
+    for (const item of items) {
+      const id = item['sk']?.S;
+      if (id !== undefined) known.set(id, readOccurrences(item['occ']));
+    }
     return known;
   }
 
   private async write(pk: string, remember: ReadonlyMap<string, readonly DedupOccurrence[]>): Promise<void> {
     const now = this.clock();
-    const requests: WriteRequest[] = [];
+    const items: Item[] = [];
     for (const [id, list] of remember) {
       let newest = now;
       for (const o of list) if (o.ts > newest) newest = o.ts;
-      requests.push({
-        PutRequest: {
-          Item: {
-            pk: S(pk),
-            sk: S(id),
-            occ: { L: list.map((o) => ({ L: [N(o.offset), N(o.ts)] })) },
-            [TTL_ATTRIBUTE]: N(Math.ceil((newest + this.retentionMs) / 1000)),
-          },
-        },
+      items.push({
+        pk: S(pk),
+        sk: S(id),
+        occ: { L: list.map((o) => ({ L: [N(o.offset), N(o.ts)] })) },
+        [TTL_ATTRIBUTE]: N(Math.ceil((newest + this.retentionMs) / 1000)),
       });
     }
-    const table = this.tableName;
-    await this.limited(chunks(requests, WRITE_BATCH), async (part) => {
-      let pending: WriteRequest[] = part;
-      await this.untilProcessed('BatchWriteItem', async () => {
-        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
-        pending = out.UnprocessedItems?.[table] ?? [];
-        return pending.length;
-      });
-    });
-  }
-
-  /**
-   * Runs `request` (each call with the SDK's and `withRetry`'s retries on throttling) until it
-   * reports nothing unprocessed, backing off between rounds; fails after the retry budget.
-   */
-  private async untilProcessed(what: string, request: () => Promise<number>): Promise<void> {
-    const attempts = this.retry.attempts ?? 8;
-    const wait = this.retry.sleep ?? sleep;
-    for (let round = 1; ; round++) {
-      const left = await withRetry(request, this.retry);
-      if (left === 0) return;
-      if (round >= attempts)
-        throw new Error(
-          `${what} on ${this.tableName}: ${left} item(s) still unprocessed after ${round} rounds`,
-        );
-      await wait(backoffMs(round, this.retry.baseMs ?? 50, this.retry.maxMs ?? 2_000));
-    }
-  }
-
-  /** `fn` over `items`, at most `concurrency` at a time; the first failure rejects. */
-  private async limited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < items.length) await fn(items[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, lane));
+    await batchPut(this.client, this.tableName, items, this.batch);
   }
 }
