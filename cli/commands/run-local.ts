@@ -6,6 +6,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
+import { withCepKeys } from '../../functions/adapters/aws/dynamodb-key-state.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -142,7 +143,11 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
       ...baseFor('windows'),
       sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),
     },
-    cep: { ...baseFor('cep'), alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField) },
+    cep: {
+      ...baseFor('cep'),
+      alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField),
+      ...withCepKeys(o.domain, (o.clientsFor?.('cep') ?? o.clients).dynamodb, o.resources.table),
+    },
   };
   const handlers: Record<string, LocalKafkaHandler> = {};
   const overrides: Record<string, Partial<MappingSettingsOverride>> = {};

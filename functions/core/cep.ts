@@ -64,6 +64,11 @@ export interface CepKeyState {
 export interface CepState {
   readonly version: 1;
   readonly keys: Record<string, CepKeyState>;
+  /**
+   * Newest event ts applied to the partition, when the keys are kept elsewhere (one item per key:
+   * `KeyStateStore`): a stored key state whose `expiresAt` is at or before it has expired.
+   */
+  readonly maxTs?: number;
 }
 
 /** A compiled CEP configuration for one domain. */
@@ -388,6 +393,11 @@ export class CepEngine {
   /** The live state of one key (undefined when none). */
   keyState(key: string): CepKeyState | undefined {
     return this.keys.get(key);
+  }
+
+  /** Sets the state of one key (a copy of `state`), e.g. loaded from a per-key store. */
+  restoreKey(key: string, state: CepKeyState): void {
+    this.keys.set(key, copyCepKeyState(state));
   }
 
   /** Removes the state of keys whose `expiresAt` is at or before `nowMs`; returns how many. */

@@ -104,4 +104,5 @@ export {
   type Validator,
   validateAndEnrich,
 } from './validate.ts';
+export { nextVersion, stateAsOf, type Versioned } from './versioned.ts';
 export { mergeWindowStates, WindowEngine, type WindowOutput, type WindowState } from './windows.ts';

@@ -1,5 +1,16 @@
 import type { SourceRange } from '../adapters/parquet/partition.ts';
-import { CepEngine, type CepState, layerSchemas, type Row, type TableSchema } from '../core/index.ts';
+import {
+  CepEngine,
+  type CepKeyState,
+  type CepState,
+  layerSchemas,
+  nextVersion,
+  type Row,
+  stateAsOf,
+  type TableSchema,
+  type Versioned,
+} from '../core/index.ts';
+import type { KeyStateStore } from '../ports/key-state-store.ts';
 import { CONSUMERS, type StageContext } from './context.ts';
 import type { EventBatch } from './events.ts';
 import { Fence } from './fence.ts';
@@ -11,6 +22,12 @@ import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
  * of the partition, per (cep, topic, partition); a key's state is dropped at commit once its
  * `expiresAt` is behind the newest event time seen. Alerts are buffered until
  * {@link CepStage.commit}, which writes `gold/alerts`, publishes them, then saves the state.
+ *
+ * With `ctx.cepKeys` (AWS) the key states are items of their own instead: `apply` loads the keys
+ * of its events (their state as of the last commit: a dead attempt's writes are ignored, see the
+ * core's `Versioned`), `commit` writes the keys it changed before the fenced commit of a state
+ * that holds only the newest event ts; a loaded key state that expired by that ts is dropped, as
+ * eviction at commit would have.
  */
 
 export interface CepApplyResult {
@@ -34,11 +51,29 @@ export class CepStage {
   private readonly alertsSchema: TableSchema;
   private pending: Row[] = [];
   private maxTs = Number.NEGATIVE_INFINITY;
+  private readonly at: { readonly topic: string; readonly partition: number };
+  /** Per-key store mode: the store, the items loaded (null: none), the keys changed since the commit. */
+  private readonly keys: KeyStateStore<CepKeyState> | undefined;
+  private readonly loaded = new Map<string, Versioned<CepKeyState> | null>();
+  private readonly touched = new Set<string>();
+  /** Per-key store mode: the newest event ts as of the last commit (expiry of loaded keys). */
+  private committedMaxTs = Number.NEGATIVE_INFINITY;
 
-  private constructor(ctx: StageContext, fence: Fence<CepState>, state: CepState | undefined) {
+  private constructor(
+    ctx: StageContext,
+    fence: Fence<CepState>,
+    state: CepState | undefined,
+    at: { readonly topic: string; readonly partition: number },
+  ) {
     this.ctx = ctx;
     this.fence = fence;
-    this.engine = new CepEngine(ctx.domain, state);
+    this.at = at;
+    this.keys = ctx.cepKeys;
+    this.engine = new CepEngine(ctx.domain, this.keys === undefined ? state : undefined);
+    if (this.keys !== undefined && state?.maxTs !== undefined) {
+      this.committedMaxTs = state.maxTs;
+      this.maxTs = state.maxTs;
+    }
     this.alertsSchema = layerSchemas(ctx.domain).alerts;
   }
 
@@ -47,7 +82,7 @@ export class CepStage {
     at: { readonly topic: string; readonly partition: number },
   ): Promise<CepStage> {
     const { fence, state } = await Fence.open<CepState>(ctx.state, { consumer: CONSUMERS.cep, ...at });
-    return new CepStage(ctx, fence, state);
+    return new CepStage(ctx, fence, state, { topic: at.topic, partition: at.partition });
   }
 
   get lastApplied(): number | null {
@@ -55,10 +90,11 @@ export class CepStage {
   }
 
   /** Runs the patterns over a batch of events; the alerts wait for {@link commit}. */
-  apply(batch: EventBatch): CepApplyResult {
+  async apply(batch: EventBatch): Promise<CepApplyResult> {
     const events = this.fence.fresh(batch.events);
     const range = this.fence.apply(batch.source);
     if (range === undefined) return { range, events: 0, alerts: 0, byPattern: {} };
+    if (this.keys !== undefined) await this.loadKeys(this.keys, events);
     const engine = this.engine;
     const byPattern: Record<string, number> = {};
     let alerts = 0;
@@ -78,6 +114,24 @@ export class CepStage {
     return { range, events: events.length, alerts, byPattern };
   }
 
+  /** Per-key store mode: puts the committed states of the events' keys not loaded yet into the engine. */
+  private async loadKeys(store: KeyStateStore<CepKeyState>, events: EventBatch['events']): Promise<void> {
+    const missing = new Set<string>();
+    for (const e of events) {
+      this.touched.add(e.key);
+      if (!this.loaded.has(e.key)) missing.add(e.key);
+    }
+    if (missing.size === 0) return;
+    const items = await store.load(this.at, [...missing]);
+    const committed = this.fence.lastCommitted;
+    for (const key of missing) {
+      const item = items.get(key);
+      this.loaded.set(key, item ?? null);
+      const state = stateAsOf(item, committed);
+      if (state !== null && state.expiresAt > this.committedMaxTs) this.engine.restoreKey(key, state);
+    }
+  }
+
   /** Writes `gold/alerts`, publishes the alerts, then saves the state fenced (StaleFenceError when stale). */
   async commit(): Promise<CepCommitResult> {
     const written = emptyWritten();
@@ -87,9 +141,30 @@ export class CepStage {
     const n = await writeRows(this.ctx, this.alertsSchema, alerts, range, written);
     this.ctx.metrics.count('RecordsOut', n, { layer: 'gold' });
     if (alerts.length > 0 && this.ctx.alerts !== undefined) await this.ctx.alerts.send(alerts);
+    const store = this.keys;
+    if (store !== undefined) {
+      // The changed keys go out before the fence moves (outputs before state, SPEC §5).
+      const applied = this.fence.lastApplied!;
+      const committed = this.fence.lastCommitted;
+      const items = new Map<string, Versioned<CepKeyState>>();
+      for (const key of this.touched) {
+        const state = this.engine.keyState(key);
+        if (state !== undefined)
+          items.set(key, nextVersion(this.loaded.get(key) ?? undefined, state, applied, committed));
+      }
+      await store.save(this.at, items);
+      for (const [key, item] of items) this.loaded.set(key, item);
+      this.touched.clear();
+    }
     if (this.maxTs > Number.NEGATIVE_INFINITY) this.engine.evictExpired(this.maxTs);
     await flushWrites(this.ctx);
-    await this.fence.commit(() => this.engine.snapshot());
+    const maxTs = this.maxTs;
+    await this.fence.commit(() =>
+      store === undefined
+        ? this.engine.snapshot()
+        : { version: 1, keys: {}, ...(maxTs > Number.NEGATIVE_INFINITY ? { maxTs } : {}) },
+    );
+    if (store !== undefined) this.committedMaxTs = maxTs;
     this.pending = [];
     return { range, alerts: n, written };
   }

@@ -1,8 +1,9 @@
 import type { ParquetEncodeOptions } from '../adapters/parquet/index.ts';
-import type { Domain } from '../core/index.ts';
+import type { CepKeyState, Domain } from '../core/index.ts';
 import type { AlertSink } from '../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../ports/dead-letter-sink.ts';
 import type { DedupStore } from '../ports/dedup-store.ts';
+import type { KeyStateStore } from '../ports/key-state-store.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -25,6 +26,11 @@ export interface StageContext {
    * ids are part of the enrich state (a core `Deduplicator`, saved with the fence). @default in state
    */
   readonly dedup?: DedupStore;
+  /**
+   * Where the cep stage keeps its key states (AWS: one DynamoDB item per key, with a TTL). When
+   * absent they are part of the cep state. @default in state
+   */
+  readonly cepKeys?: KeyStateStore<CepKeyState>;
   /** Used by the cep stage when given (besides `gold/alerts`). */
   readonly alerts?: AlertSink;
   /** Wall clock for bronze `ingest_ts`. @default Date.now */

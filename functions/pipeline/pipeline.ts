@@ -163,7 +163,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunResult> 
     const applied = enriched.range ?? batchRange(batch);
     const eventBatch = { source: applied, events: enriched.forward };
     const win = await run.windows.apply(eventBatch);
-    const cep = run.cep.apply(eventBatch);
+    const cep = await run.cep.apply(eventBatch);
     lateEvents += win.lateEvents;
     lateRows += win.lateRows;
     alerts += cep.alerts;

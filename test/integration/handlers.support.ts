@@ -13,6 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
+import { withCepKeys } from '../../functions/adapters/aws/dynamodb-key-state.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
@@ -233,6 +234,7 @@ export function depsFor(
       retentionMs: loadDomain('payments').dedup.retentionMs,
       retry: { baseMs: 5 },
     }),
+    ...withCepKeys(loadDomain('payments'), clients.dynamodb, res.table, { baseMs: 5 }),
     metrics: extra.metrics ?? NO_METRICS,
     ...(extra.enriched ? { enriched: extra.enriched } : {}),
     ...(extra.alerts ? { alerts: extra.alerts } : {}),

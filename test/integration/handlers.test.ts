@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
+import {
+  DynamoDbStateTable,
+  type StateId,
+  type StateUpdate,
+} from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
-import type { DeadLetter, DedupState } from '../../functions/core/index.ts';
-import { enrich } from '../../functions/handlers/lib/consumers.ts';
+import type { CepState, DeadLetter, DedupState, Row } from '../../functions/core/index.ts';
+import { cep, enrich } from '../../functions/handlers/lib/consumers.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
 import {
   batches,
@@ -103,21 +108,7 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
   it('keeps the event ids out of the enrich state: one small item per id instead', async () => {
     // Act
     const state = await chain.enrich.table!.load<DedupState>({ consumer: 'enrich', topic: RAW, scope: '0' });
-    let items = 0;
-    let key: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await res.clients.dynamodb.send(
-        new QueryCommand({
-          TableName: res.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `dedup#${RAW}#0` } },
-          Select: 'COUNT',
-          ...(key ? { ExclusiveStartKey: key } : {}),
-        }),
-      );
-      items += page.Count ?? 0;
-      key = page.LastEvaluatedKey;
-    } while (key);
+    const items = await countItems(res, `dedup#${RAW}#0`);
     // Assess: the state item holds the fence only; every silver event's id has its item.
     expect(state.fences['0']).toBe(COUNT - 1);
     expect(state.state?.buckets).toEqual([]);
@@ -181,4 +172,73 @@ describe('a dead attempt', () => {
     expect(silver.some((k) => k.endsWith(`${RAW}-0-0-119.parquet`))).toBe(true);
     expect(silver.some((k) => k.endsWith(`${RAW}-0-120-299.parquet`))).toBe(true);
   });
+
+  it('cep: an attempt that dies after writing its key items changes nothing its retry computes', async () => {
+    // Prepare: enriched records (anomalies included) from one enrich invocation.
+    const res = await createResources();
+    const topic = new MemoryTopic(ENRICHED);
+    await enrich(depsFor(res, { enriched: topic }), kafkaEvent(rawRecords(RAW, 3000, 1, GEN).records));
+    const enriched = topic.records(0);
+    // The reference: a clean cep run in two invocations on other resources.
+    const clean = await createResources();
+    const reference = new MemoryAlerts();
+    await cep(depsFor(clean, { alerts: reference }), kafkaEvent(enriched.slice(0, 1500)));
+    await cep(depsFor(clean, { alerts: reference }), kafkaEvent(enriched.slice(1500)));
+    const dyingDeps = depsFor(res, { alerts: new MemoryAlerts() });
+    const dyingTable = new DyingCommits({
+      tableName: res.table,
+      client: res.clients.dynamodb,
+      spill: dyingDeps.objects,
+    });
+    // Act: the first attempt writes its key items and dies before its commit; the retry comes in
+    // other boundaries.
+    const died = await cep({ ...dyingDeps, table: dyingTable }, kafkaEvent(enriched));
+    const keyItems = await countItems(res, `cep#${ENRICHED}#0`);
+    const alerts = new MemoryAlerts();
+    await cep(depsFor(res, { alerts }), kafkaEvent(enriched.slice(0, 700)));
+    await cep(depsFor(res, { alerts }), kafkaEvent(enriched.slice(700)));
+    // Assess
+    const byId = (a: Row, b: Row) => String(a['alert_id']).localeCompare(String(b['alert_id']));
+    expect(died.batchItemFailures).toEqual([{ itemIdentifier: { partition: `${ENRICHED}-0`, offset: 0 } }]);
+    expect(dyingTable.deaths).toBe(0);
+    expect(keyItems).toBeGreaterThan(100);
+    expect(reference.sent.length).toBeGreaterThan(0);
+    expect([...alerts.sent].sort(byId)).toEqual([...reference.sent].sort(byId));
+    // The state item keeps the fence and the newest ts, no key.
+    const state = await depsFor(res).table.load<CepState>({ consumer: 'cep', topic: ENRICHED, scope: '0' });
+    expect(state.state?.keys).toEqual({});
+    expect(state.fences['0']).toBe(enriched.length - 1);
+  });
 });
+
+/** The real state table whose next `commit` dies before reaching DynamoDB. */
+class DyingCommits extends DynamoDbStateTable {
+  deaths = 1;
+  override async commit<St>(id: StateId, v: number, update: StateUpdate<St>, ref?: string): Promise<void> {
+    if (this.deaths > 0) {
+      this.deaths--;
+      throw Object.assign(new Error(`died before committing v${v + 1}`), { name: 'Died' });
+    }
+    return super.commit(id, v, update, ref);
+  }
+}
+
+/** Items of one partition key (paged COUNT query). */
+async function countItems(res: Resources, pk: string): Promise<number> {
+  let items = 0;
+  let key: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await res.clients.dynamodb.send(
+      new QueryCommand({
+        TableName: res.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        Select: 'COUNT',
+        ...(key ? { ExclusiveStartKey: key } : {}),
+      }),
+    );
+    items += page.Count ?? 0;
+    key = page.LastEvaluatedKey;
+  } while (key);
+  return items;
+}

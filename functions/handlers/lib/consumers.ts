@@ -11,7 +11,7 @@
  */
 import type { DynamoDbStateTable, StateRecord, StateUpdate } from '../../adapters/aws/dynamodb-state.ts';
 import type { SourceRange } from '../../adapters/parquet/partition.ts';
-import type { CepState } from '../../core/index.ts';
+import type { CepKeyState, CepState } from '../../core/index.ts';
 import {
   type DeadLetter,
   type DecodedRecord,
@@ -35,6 +35,7 @@ import { emptyWritten, writeRows } from '../../pipeline/write.ts';
 import type { AlertSink } from '../../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
+import type { KeyStateStore } from '../../ports/key-state-store.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
 import { AttemptStateStore, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
@@ -70,6 +71,11 @@ export interface ConsumerDeps {
    * they are part of the state item, which then grows with every id of the retention period.
    */
   readonly dedup?: DedupStore;
+  /**
+   * cep: where key states are kept (`DynamoDbKeyStateStore`: one item per key, with a TTL). Without
+   * it they are part of the state item, which then holds every key still within its TTL.
+   */
+  readonly cepKeys?: KeyStateStore<CepKeyState>;
   /** cep. */
   readonly alerts?: AlertSink;
   /**
@@ -121,6 +127,7 @@ function context(
     metrics: deps.metrics,
     ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
     ...(deps.dedup ? { dedup: deps.dedup } : {}),
+    ...(deps.cepKeys ? { cepKeys: deps.cepKeys } : {}),
     ...(deps.alerts ? { alerts: deps.alerts } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   };
@@ -327,7 +334,7 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
           topic: b.topic,
           partition: b.partition,
         });
-        stage.apply({ source, events: decoded.events });
+        await stage.apply({ source, events: decoded.events });
         await stage.commit();
         const saved = store.saved;
         if (saved === undefined) throw new Error('cep: the stage did not save its state');

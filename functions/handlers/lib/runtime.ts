@@ -1,4 +1,5 @@
 import { DynamoDbDedupStore } from '../../adapters/aws/dynamodb-dedup.ts';
+import { withCepKeys } from '../../adapters/aws/dynamodb-key-state.ts';
 import { DynamoDbStateTable } from '../../adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -86,7 +87,12 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
           }),
         }
       : {}),
-    ...(consumer === 'cep' ? { alerts: new KafkaAlertSink(kafka(), config.topics.alerts) } : {}),
+    ...(consumer === 'cep'
+      ? {
+          alerts: new KafkaAlertSink(kafka(), config.topics.alerts),
+          ...withCepKeys(domain, clients.dynamodb, config.stateTable),
+        }
+      : {}),
     ...(consumer === 'windows' && config.kafka.bootstrapServers.length > 0
       ? {
           sourcePartitions: memo(() =>

@@ -97,7 +97,7 @@ describe('CepStage', () => {
     const stage = await CepStage.open(ctx, AT);
     const b = batch(0, [1, 2, 3], { user: 'u9' });
     // Act
-    const applied = stage.apply(b);
+    const applied = await stage.apply(b);
     const before = ctx.alerts.total;
     const c = await stage.commit();
     // Assess
@@ -113,11 +113,11 @@ describe('CepStage', () => {
     // Prepare: two transactions, commit, then the third in a new invocation
     const state = new MemoryStateStore();
     const a = await CepStage.open(testContext(domain, state), AT);
-    a.apply(batch(0, [1, 2], { user: 'u9' }));
+    await a.apply(batch(0, [1, 2], { user: 'u9' }));
     await a.commit();
     const b = await CepStage.open(testContext(domain, state), AT);
     // Act
-    const r = b.apply(batch(2, [3], { user: 'u9' }));
+    const r = await b.apply(batch(2, [3], { user: 'u9' }));
     // Assess
     expect(r.byPattern['rapid_fire_burst']).toBe(1);
   });
