@@ -100,8 +100,11 @@ function meteredClients(meter: Meter): AwsClients {
   const charge = (k: Record<string, AttributeValue> | undefined, command: string, wru: number): void => {
     meter.wru += wru;
     meter.wruByCommand[command] = (meter.wruByCommand[command] ?? 0) + wru;
-    // `state#enrich` -> enrich; the enrich consumer's per-id items `dedup#<topic>#<p>` -> dedup ids.
-    const owner = (k?.['pk']?.S ?? '?').replace(/^state#/, '').replace(/^dedup#.*/, 'dedup ids');
+    // `state#enrich` -> enrich; the items per event id (`dedup#...`) and per CEP key (`cep#...`).
+    const owner = (k?.['pk']?.S ?? '?')
+      .replace(/^state#/, '')
+      .replace(/^dedup#.*/, 'dedup ids')
+      .replace(/^cep#.*/, 'cep keys');
     meter.wruBy[owner] = (meter.wruBy[owner] ?? 0) + wru;
   };
   const at = { step: 'initialize', name: 'meter' } as const;

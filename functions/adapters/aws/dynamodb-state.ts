@@ -12,8 +12,9 @@
  * - `state`: the stage state as gzip'd JSON, or `stateRef`, the S3 key of it when it would make
  *   the item too large (DynamoDB items are limited to 400 KB; the threshold is 300 KB compressed),
  * - `intent`: the output keys of an attempt that has not committed yet.
- * The enrich consumer's seen event ids are NOT in its state: they are items of their own in the
- * same table (`dedup#<topic>#<partition>`, see `dynamodb-dedup.ts`), so its state stays small.
+ * The enrich consumer's seen event ids and the cep consumer's key states are NOT in these items:
+ * they are items of their own in the same table (`dedup#...`, `cep#...`: see `dynamodb-dedup.ts`
+ * and `dynamodb-key-state.ts`), so those two states hold little more than their fences.
  *
  * **One attempt** (see `functions/handlers/lib/fenced.ts`):
  * 1. `load`: version `v`, fences, state, and a leftover `intent` if an earlier attempt died.

@@ -311,7 +311,7 @@ function decodeEvents(
   return { events, letters, sources, skipped };
 }
 
-/** cep: enriched → gold/alerts + alerts topic. State: per-key CEP state of the partition. */
+/** cep: enriched → gold/alerts + alerts topic. State: per-key CEP states (in `deps.cepKeys` when given). */
 export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   return perPartition(deps, byPartition(event), async (b) => {
     await runFenced<CepState>(
