@@ -23,6 +23,8 @@
  * attempt of the same batch decides the same.
  *
  * Cost: 1 read unit (consistent, item < 4 KB) and 1 write unit (item < 1 KB) per valid event.
+ * The domain's `dedup.max_entries` does not apply here: the table has no such limit, and the TTL
+ * removes ids after their retention.
  * Nothing is carried over from a state saved before this store (an upgrade forgets the ids seen
  * before it: a duplicate of an event from before the upgrade can pass once).
  */
