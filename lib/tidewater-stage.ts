@@ -70,6 +70,7 @@ export class TidewaterStage extends Stage {
       config,
       consumers: this.processing.consumers,
       poisonQueue: this.state.poisonQueue,
+      stateTable: this.state.stateTable,
     });
   }
 }

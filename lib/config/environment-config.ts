@@ -160,8 +160,19 @@ export const environmentConfigSchema = z
         alarmEmail: z.email().optional(),
         offsetLagAlarmThreshold: z.int().min(1).default(10_000),
         deadLetterDepthAlarmThreshold: z.int().min(1).default(1),
+        /**
+         * Throttled reads + writes of the state table per 5 minutes that raise the alarm. The
+         * consumers retry throttling (nothing is lost), so a few are noise; many mean the table
+         * cannot keep up and batches slow down.
+         */
+        stateThrottleAlarmThreshold: z.int().min(1).default(50),
       })
-      .default({ logRetentionDays: 30, offsetLagAlarmThreshold: 10_000, deadLetterDepthAlarmThreshold: 1 }),
+      .default({
+        logRetentionDays: 30,
+        offsetLagAlarmThreshold: 10_000,
+        deadLetterDepthAlarmThreshold: 1,
+        stateThrottleAlarmThreshold: 50,
+      }),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.kafka.mode === 'express' && !cfg.kafka.brokerInstanceType.startsWith('express.')) {

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,14 +16,16 @@ export interface ObservabilityStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly consumers: Readonly<Record<ConsumerName, KafkaConsumerFunction>>;
   readonly poisonQueue: sqs.IQueue;
+  /** The consumers' state table (stage states, enrich's event ids, cep's keys). */
+  readonly stateTable: dynamodb.ITable;
 }
 
 const PERIOD = Duration.minutes(5);
 
 /**
  * Dashboard (per consumer: invocations, errors, p99 duration, throttles, OffsetLag; dead-letter
- * depth; records in/out per layer; alerts per pattern; late events) and alarms routed to an
- * encrypted SNS topic.
+ * depth; records in/out per layer; alerts per pattern; late events; the state table's consumed
+ * capacity and throttling) and alarms routed to an encrypted SNS topic.
  */
 export class ObservabilityStack extends Stack {
   readonly alarmTopic: sns.Topic;
@@ -169,6 +172,40 @@ export class ObservabilityStack extends Stack {
         left: [searchExpr(METRICS.LateEvents.name, 'Window')],
         width: 6,
       }),
+    );
+
+    // The state table: every valid event is one id item (enrich) and one key item (cep), so its
+    // capacity follows traffic; throttling slows batches down (they are retried, never dropped).
+    const table = props.stateTable;
+    const tableMetric = (metricName: string) =>
+      table.metric(metricName, { statistic: cloudwatch.Stats.SUM, period: PERIOD });
+    const throttles = new cloudwatch.MathExpression({
+      expression: 'r + w',
+      usingMetrics: { r: tableMetric('ReadThrottleEvents'), w: tableMetric('WriteThrottleEvents') },
+      label: 'throttled reads + writes',
+      period: PERIOD,
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'State table: consumed capacity units',
+        left: [
+          table
+            .metricConsumedWriteCapacityUnits({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
+            .with({ label: 'write' }),
+          table
+            .metricConsumedReadCapacityUnits({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
+            .with({ label: 'read' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({ title: 'State table: throttled requests', left: [throttles], width: 12 }),
+    );
+    // The alarm takes the write throttles alone (simple metric form, see above); reads are charted.
+    alarm(
+      'StateTable-WriteThrottles',
+      tableMetric('WriteThrottleEvents'),
+      obs.stateThrottleAlarmThreshold,
+      `The state table throttled ≥ ${obs.stateThrottleAlarmThreshold} writes in 5 minutes: consumers slow down; check its capacity.`,
     );
 
     for (const [name, c] of consumers) {

@@ -377,10 +377,20 @@ describe('observability', () => {
     const t = dev.template('Observability');
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(4 * 3 + 1);
+    expect(alarms.length).toBe(4 * 3 + 2);
     for (const a of alarms) {
       expect(JSON.stringify(a.Properties?.['AlarmActions'])).toMatch(/^\[\{"Ref":"AlarmTopic[0-9A-F]+"\}\]$/);
     }
+  });
+
+  it('alarms when the state table throttles writes, on that table', () => {
+    const alarms = Object.values(resourcesOf(dev.template('Observability'), 'AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties?.['MetricName'] === 'WriteThrottleEvents',
+    );
+    expect(alarms.length).toBe(1);
+    expect(alarms[0]?.Properties?.['Namespace']).toBe('AWS/DynamoDB');
+    expect(alarms[0]?.Properties?.['Threshold']).toBe(50);
+    expect(JSON.stringify(alarms[0]?.Properties?.['Dimensions'])).toMatch(/TableName.*StateTable/);
   });
 
   it('alarms on offset lag with the configured threshold', () => {
@@ -411,6 +421,10 @@ describe('observability', () => {
       'Alerts per pattern',
       'SEARCH(',
       'LateEvents',
+      'ConsumedWriteCapacityUnits',
+      'ConsumedReadCapacityUnits',
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
       METRIC_NAMESPACE,
     ]) {
       expect(body).toContain(text);
