@@ -21,6 +21,7 @@ const DIMENSION_NAMES: Readonly<Record<keyof MetricDimensions, string>> = {
   layer: 'Layer',
   pattern: 'Pattern',
   window: 'Window',
+  consumer: 'Consumer',
 };
 
 /**

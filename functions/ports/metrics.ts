@@ -4,17 +4,26 @@
  * in embedded mode.
  */
 
-export type MetricName = 'RecordsIn' | 'RecordsOut' | 'Alerts' | 'LateEvents' | 'DeadLettered' | 'Duplicates';
+export type MetricName =
+  | 'RecordsIn'
+  | 'RecordsOut'
+  | 'Alerts'
+  | 'LateEvents'
+  | 'DeadLettered'
+  | 'Duplicates'
+  | 'StateConflicts';
 export type Layer = 'bronze' | 'silver' | 'gold';
 
 /**
  * `layer` for RecordsIn/RecordsOut, `pattern` for Alerts, `window` (the domain's window name) for
- * LateEvents; DeadLettered and Duplicates have none.
+ * LateEvents, `consumer` for StateConflicts; DeadLettered and Duplicates have none.
  */
 export interface MetricDimensions {
   readonly layer?: Layer;
   readonly pattern?: string;
   readonly window?: string;
+  /** The consumer whose state write lost a race (StateConflicts). */
+  readonly consumer?: string;
 }
 
 export interface Metrics {

@@ -10,7 +10,8 @@
  * - `Environment` is the deployment environment (env var TIDEWATER_ENV),
  * - `Layer` is `bronze` | `silver` | `gold`,
  * - `Pattern` is the CEP pattern (`velocity_spike`, `amount_anomaly`, ...),
- * - `Window` is a window name of the domain (`tumbling_1m`, `sliding_5m`, `sessions` for payments).
+ * - `Window` is a window name of the domain (`tumbling_1m`, `sliding_5m`, `sessions` for payments),
+ * - `Consumer` is `ingest` | `enrich` | `windows` | `cep`.
  * Unit `Count` for all; statistic `Sum`.
  */
 export const METRIC_NAMESPACE = 'Tidewater';
@@ -29,6 +30,11 @@ export const METRICS = {
   DeadLettered: { name: 'DeadLettered', dimensions: ['service', 'Environment'] },
   /** Duplicates dropped by event_id. */
   Duplicates: { name: 'Duplicates', dimensions: ['service', 'Environment'] },
+  /**
+   * Attempts redone because another invocation wrote the same state item first (optimistic
+   * concurrency; expected for the windows state, whose partitions share one item).
+   */
+  StateConflicts: { name: 'StateConflicts', dimensions: ['service', 'Environment', 'Consumer'] },
 } as const;
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;

@@ -199,6 +199,11 @@ export class ObservabilityStack extends Stack {
         width: 12,
       }),
       new cloudwatch.GraphWidget({ title: 'State table: throttled requests', left: [throttles], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'State write conflicts (attempts redone)',
+        left: consumers.map(([name]) => custom(METRICS.StateConflicts.name, { Consumer: name }, name)),
+        width: 12,
+      }),
     );
     // The alarm takes the write throttles alone (simple metric form, see above); reads are charted.
     alarm(

@@ -425,6 +425,7 @@ describe('observability', () => {
       'ConsumedReadCapacityUnits',
       'ReadThrottleEvents',
       'WriteThrottleEvents',
+      'StateConflicts',
       METRIC_NAMESPACE,
     ]) {
       expect(body).toContain(text);

@@ -5,6 +5,7 @@
  * nothing new that dies while doing the same. The fault test (`faults.test.ts`) hits these at
  * random; here each one is hit on purpose.
  */
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoDbStateTable,
@@ -12,6 +13,7 @@ import {
   type StateUpdate,
 } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
+import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import { type Compute, runFenced } from '../../functions/handlers/lib/fenced.ts';
 import { createResources, type Resources } from './handlers.support.ts';
 
@@ -103,3 +105,43 @@ describe('a fenced attempt that dies between its writes', () => {
     expect((await table.load(id)).intent).toBeUndefined();
   });
 });
+
+describe('a write conflict', () => {
+  it('redoes the attempt from a fresh load and counts it as StateConflicts of the consumer', async () => {
+    // Prepare: another invocation moves the item between this attempt's load and its intent.
+    const racing = new RacingIntents({ tableName: res.table, client: res.clients.dynamodb });
+    const metrics = new MetricsCollector();
+    const id: StateId = { consumer: 'windows', topic: `race-${randomUUID()}`, scope: '*' };
+    let computed = 0;
+    // Act
+    const outcome = await runFenced(
+      racing,
+      objects,
+      id,
+      async (loaded, out) => {
+        computed++;
+        await out.put(`gold/race/${id.topic}-${computed}.parquet`, new Uint8Array([computed]));
+        return { state: { n: computed }, fences: { ...loaded.fences, '0': 9 }, sources: {} };
+      },
+      { metrics },
+    );
+    // Assess
+    expect(outcome.committed).toBe(true);
+    expect(outcome.conflicts).toBe(1);
+    expect(computed).toBe(2);
+    expect(metrics.get('StateConflicts', { consumer: 'windows' })).toBe(1);
+    expect((await table.load<{ n: number }>(id)).state).toEqual({ n: 2 });
+  });
+});
+
+/** The real state table where, once, another writer moves the item right before an intent. */
+class RacingIntents extends DynamoDbStateTable {
+  private raced = false;
+  override async beginIntent(id: StateId, v: number, keys: readonly string[]): Promise<number> {
+    if (!this.raced) {
+      this.raced = true;
+      await super.beginIntent(id, v, []);
+    }
+    return super.beginIntent(id, v, keys);
+  }
+}

@@ -8,7 +8,7 @@ export interface MetricPoint {
 }
 
 function id(name: MetricName, d: MetricDimensions | undefined): string {
-  return `${name}|${d?.layer ?? ''}|${d?.pattern ?? ''}|${d?.window ?? ''}`;
+  return `${name}|${d?.layer ?? ''}|${d?.pattern ?? ''}|${d?.window ?? ''}|${d?.consumer ?? ''}`;
 }
 
 /** `Metrics` summed in memory (embedded runs, tests). */

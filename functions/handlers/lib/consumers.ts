@@ -209,6 +209,7 @@ export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
           sources: loaded.sources,
         };
       },
+      { metrics: deps.metrics },
     );
   });
 }
@@ -248,6 +249,7 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
           sources: loaded.sources,
         };
       },
+      { metrics: deps.metrics },
     );
   });
 }
@@ -344,6 +346,7 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
           sources: decoded.sources,
         };
       },
+      { metrics: deps.metrics },
     );
   });
 }
@@ -416,6 +419,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
         await writeWindowOutput(deps, out, engine.collect(), name);
         return { state: engine.snapshot(), fences, sources } satisfies StateUpdate<WindowState>;
       },
+      { metrics: deps.metrics },
     );
     return { batchItemFailures: [] };
   } catch (err) {
@@ -516,6 +520,7 @@ export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<n
       rows = await writeWindowOutput(deps, out, output, name);
       return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
     },
+    { metrics: deps.metrics },
   );
   return rows;
 }

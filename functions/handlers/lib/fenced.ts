@@ -6,6 +6,7 @@ import {
   type StateUpdate,
 } from '../../adapters/aws/dynamodb-state.ts';
 import { sleep } from '../../adapters/aws/retry.ts';
+import type { Metrics } from '../../ports/metrics.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import {
   type FencedState,
@@ -42,6 +43,8 @@ export interface FencedOutcome {
 export interface RunFencedOptions {
   /** Conflicts tolerated before giving up (the batch then fails and is redelivered). @default 50 */
   readonly maxConflicts?: number;
+  /** Counts every conflict as `StateConflicts` (dimension `consumer`: the state's consumer). */
+  readonly metrics?: Metrics;
 }
 
 export async function runFenced<St>(
@@ -52,6 +55,7 @@ export async function runFenced<St>(
   options: RunFencedOptions = {},
 ): Promise<FencedOutcome> {
   const maxConflicts = options.maxConflicts ?? 50;
+  const conflicted = (): void => options.metrics?.count('StateConflicts', 1, { consumer: id.consumer });
   for (let conflicts = 0; ; conflicts++) {
     if (conflicts > maxConflicts) {
       throw new Error(
@@ -70,7 +74,10 @@ export async function runFenced<St>(
         try {
           await table.clearIntent(id, loaded.version);
         } catch (err) {
-          if (err instanceof StateConflictError) continue;
+          if (err instanceof StateConflictError) {
+            conflicted();
+            continue;
+          }
           throw err;
         }
       }
@@ -86,7 +93,10 @@ export async function runFenced<St>(
     try {
       version = await table.beginIntent(id, loaded.version, [...keys, ...stale]);
     } catch (err) {
-      if (err instanceof StateConflictError) continue;
+      if (err instanceof StateConflictError) {
+        conflicted();
+        continue;
+      }
       throw err;
     }
     if (stale.length > 0) await objects.delete(stale);
@@ -95,6 +105,7 @@ export async function runFenced<St>(
       await table.commit(id, version, update, loaded.stateRef);
     } catch (err) {
       if (err instanceof StateConflictError) {
+        conflicted();
         await objects.delete(keys).catch(() => undefined);
         continue;
       }
