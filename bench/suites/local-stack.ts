@@ -31,6 +31,7 @@ import {
   startLocalPipeline,
 } from '../../cli/commands/run-local.ts';
 import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
+import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { generateEvents, loadDomain } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
@@ -232,6 +233,7 @@ export const suite: BenchSuite = {
     let rawBytes = 0;
     for (const g of generateEvents(domain, events, gen))
       rawBytes += Buffer.byteLength(g.value) + Buffer.byteLength(g.key);
+    const collected = new MetricsCollector();
     const pipeline = await startLocalPipeline({
       domain,
       clients: plain,
@@ -243,6 +245,7 @@ export const suite: BenchSuite = {
       groupPrefix: id,
       wrap,
       mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5 },
+      metrics: collected,
     });
     ctx.log(`local-stack: producing ${events} events and consuming them (batch ${batch})`);
     const t0 = performance.now();
@@ -284,6 +287,20 @@ export const suite: BenchSuite = {
         unit: 'WRU',
         higherIsBetter: false,
         note: `${meter.wru} WRU, ${meter.dynamoRequests} requests; by state: ${shares(meter.wruBy, meter.wru)}; by command: ${shares(meter.wruByCommand, meter.wru)}`,
+      },
+      {
+        measure: 'state write conflicts per 1k invocations',
+        value: (collected.total('StateConflicts') * 1000) / Math.max(1, lambda.invocations),
+        unit: 'redo',
+        higherIsBetter: false,
+        note: `attempts redone after another invocation wrote the same state item first: ${[
+          'ingest',
+          'enrich',
+          'windows',
+          'cep',
+        ]
+          .map((c) => `${c} ${collected.get('StateConflicts', { consumer: c })}`)
+          .join(', ')}`,
       },
       {
         measure: 'DynamoDB read units per event',
