@@ -25,6 +25,7 @@ import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import {
+  CONSUMER_IDS,
   type ConsumerId,
   createLocalResources,
   localClients,
@@ -293,14 +294,9 @@ export const suite: BenchSuite = {
         value: (collected.total('StateConflicts') * 1000) / Math.max(1, lambda.invocations),
         unit: 'redo',
         higherIsBetter: false,
-        note: `attempts redone after another invocation wrote the same state item first: ${[
-          'ingest',
-          'enrich',
-          'windows',
-          'cep',
-        ]
-          .map((c) => `${c} ${collected.get('StateConflicts', { consumer: c })}`)
-          .join(', ')}`,
+        note: `attempts redone after another invocation wrote the same state item first: ${CONSUMER_IDS.map(
+          (c) => `${c} ${collected.get('StateConflicts', { consumer: c })}`,
+        ).join(', ')}`,
       },
       {
         measure: 'DynamoDB read units per event',

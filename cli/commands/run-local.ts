@@ -5,7 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
-import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
+import { withDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
 import { withCepKeys } from '../../functions/adapters/aws/dynamodb-key-state.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
@@ -133,11 +133,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     enrich: {
       ...baseFor('enrich'),
       enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched),
-      dedup: new DynamoDbDedupStore({
-        tableName: o.resources.table,
-        client: (o.clientsFor?.('enrich') ?? o.clients).dynamodb,
-        retentionMs: o.domain.dedup.retentionMs,
-      }),
+      ...withDedupStore(o.domain, (o.clientsFor?.('enrich') ?? o.clients).dynamodb, o.resources.table),
     },
     windows: {
       ...baseFor('windows'),

@@ -51,7 +51,6 @@ export class CepStage {
   private readonly alertsSchema: TableSchema;
   private pending: Row[] = [];
   private maxTs = Number.NEGATIVE_INFINITY;
-  private readonly at: { readonly topic: string; readonly partition: number };
   /** Per-key store mode: the store, the items loaded (null: none), the keys changed since the commit. */
   private readonly keys: KeyStateStore<CepKeyState> | undefined;
   private readonly loaded = new Map<string, Versioned<CepKeyState> | null>();
@@ -59,15 +58,9 @@ export class CepStage {
   /** Per-key store mode: the newest event ts as of the last commit (expiry of loaded keys). */
   private committedMaxTs = Number.NEGATIVE_INFINITY;
 
-  private constructor(
-    ctx: StageContext,
-    fence: Fence<CepState>,
-    state: CepState | undefined,
-    at: { readonly topic: string; readonly partition: number },
-  ) {
+  private constructor(ctx: StageContext, fence: Fence<CepState>, state: CepState | undefined) {
     this.ctx = ctx;
     this.fence = fence;
-    this.at = at;
     this.keys = ctx.cepKeys;
     this.engine = new CepEngine(ctx.domain, this.keys === undefined ? state : undefined);
     if (this.keys !== undefined && state?.maxTs !== undefined) {
@@ -82,7 +75,7 @@ export class CepStage {
     at: { readonly topic: string; readonly partition: number },
   ): Promise<CepStage> {
     const { fence, state } = await Fence.open<CepState>(ctx.state, { consumer: CONSUMERS.cep, ...at });
-    return new CepStage(ctx, fence, state, { topic: at.topic, partition: at.partition });
+    return new CepStage(ctx, fence, state);
   }
 
   get lastApplied(): number | null {
@@ -122,7 +115,7 @@ export class CepStage {
       if (!this.loaded.has(e.key)) missing.add(e.key);
     }
     if (missing.size === 0) return;
-    const items = await store.load(this.at, [...missing]);
+    const items = await store.load(this.fence.key, [...missing]);
     const committed = this.fence.lastCommitted;
     for (const key of missing) {
       const item = items.get(key);
@@ -152,7 +145,7 @@ export class CepStage {
         if (state !== undefined)
           items.set(key, nextVersion(this.loaded.get(key) ?? undefined, state, applied, committed));
       }
-      await store.save(this.at, items);
+      await store.save(this.fence.key, items);
       for (const [key, item] of items) this.loaded.set(key, item);
       this.touched.clear();
     }

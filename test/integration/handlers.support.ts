@@ -12,7 +12,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDbDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
+import { withDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
 import { withCepKeys } from '../../functions/adapters/aws/dynamodb-key-state.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
@@ -213,8 +213,9 @@ export function depsFor(
 ): ConsumerDeps & { objects: S3ObjectStore; table: DynamoDbStateTable; deadLetters: SqsDeadLetterSink } {
   const clients = extra.clients ?? res.clients;
   const objects = new S3ObjectStore({ buckets: res.buckets, client: clients.s3, retry: { baseMs: 5 } });
+  const domain = loadDomain('payments');
   return {
-    domain: loadDomain('payments'),
+    domain,
     objects,
     table: new DynamoDbStateTable({
       tableName: res.table,
@@ -228,13 +229,8 @@ export function depsFor(
       spill: objects,
       retry: { baseMs: 5 },
     }),
-    dedup: new DynamoDbDedupStore({
-      tableName: res.table,
-      client: clients.dynamodb,
-      retentionMs: loadDomain('payments').dedup.retentionMs,
-      retry: { baseMs: 5 },
-    }),
-    ...withCepKeys(loadDomain('payments'), clients.dynamodb, res.table, { baseMs: 5 }),
+    ...withDedupStore(domain, clients.dynamodb, res.table, { baseMs: 5 }),
+    ...withCepKeys(domain, clients.dynamodb, res.table, { baseMs: 5 }),
     metrics: extra.metrics ?? NO_METRICS,
     ...(extra.enriched ? { enriched: extra.enriched } : {}),
     ...(extra.alerts ? { alerts: extra.alerts } : {}),

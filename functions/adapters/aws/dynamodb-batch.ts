@@ -16,6 +16,12 @@ import { backoffMs, type RetryOptions, sleep, withRetry } from './retry.ts';
 
 export type Item = Record<string, AttributeValue>;
 
+/** The state table's TTL attribute (epoch seconds); the CDK side is `lib/stacks/state-stack.ts`. */
+export const TTL_ATTRIBUTE = 'expires_at';
+
+export const S = (s: string): AttributeValue => ({ S: s });
+export const N = (n: number): AttributeValue => ({ N: String(n) });
+
 export interface BatchOptions {
   /** Requests in flight at once. @default 8 */
   readonly concurrency?: number;

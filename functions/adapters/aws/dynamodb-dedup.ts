@@ -29,13 +29,15 @@
  * before it: a duplicate of an event from before the upgrade can pass once).
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DedupCandidate, type DedupOccurrence, decideDuplicates } from '../../core/index.ts';
+import {
+  type DedupCandidate,
+  type DedupOccurrence,
+  type Domain,
+  decideDuplicates,
+} from '../../core/index.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
-import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
+import { batchGet, batchPut, type Item, N, S, TTL_ATTRIBUTE } from './dynamodb-batch.ts';
 import type { RetryOptions } from './retry.ts';
-
-/** TTL attribute of the state table (epoch seconds); see `lib/stacks/state-stack.ts`. */
-const TTL_ATTRIBUTE = 'expires_at';
 
 export interface DynamoDbDedupStoreOptions {
   /** The state table (`pk`/`sk` strings, TTL on `expires_at`). */
@@ -50,9 +52,6 @@ export interface DynamoDbDedupStoreOptions {
   /** Wall clock for the TTL. @default Date.now */
   readonly clock?: () => number;
 }
-
-const S = (s: string): AttributeValue => ({ S: s });
-const N = (n: number): AttributeValue => ({ N: String(n) });
 
 /** `occ` of an item: `[[offset, ts], ...]` in ascending offsets (malformed entries dropped). */
 function readOccurrences(a: AttributeValue | undefined): DedupOccurrence[] {
@@ -122,4 +121,24 @@ export class DynamoDbDedupStore implements DedupStore {
     }
     await batchPut(this.client, this.tableName, items, this.batch);
   }
+}
+
+/**
+ * The enrich consumer's id store (retention from the domain's `dedup.retention`) as consumer
+ * dependencies to spread: `{ dedup }`.
+ */
+export function withDedupStore(
+  domain: Domain,
+  client: DynamoDBClient,
+  tableName: string,
+  retry?: RetryOptions,
+): { readonly dedup: DynamoDbDedupStore } {
+  return {
+    dedup: new DynamoDbDedupStore({
+      tableName,
+      client,
+      retentionMs: domain.dedup.retentionMs,
+      ...(retry ? { retry } : {}),
+    }),
+  };
 }

@@ -17,14 +17,12 @@
  * Cost: 1 read unit per key of a batch (consistent, item < 4 KB) and ceil(item size / 1 KB) write
  * units per key (about 1: a CEP state is a few hundred bytes, twice).
  */
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type CepKeyState, cepConfig, type Domain, type Versioned } from '../../core/index.ts';
 import type { KeyStateStore } from '../../ports/key-state-store.ts';
-import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
+import { batchGet, batchPut, type Item, N, S, TTL_ATTRIBUTE } from './dynamodb-batch.ts';
 import type { RetryOptions } from './retry.ts';
 
-/** TTL attribute of the state table (epoch seconds); see `lib/stacks/state-stack.ts`. */
-const TTL_ATTRIBUTE = 'expires_at';
 const DAY_MS = 86_400_000;
 
 export interface DynamoDbKeyStateStoreOptions<S> {
@@ -43,9 +41,6 @@ export interface DynamoDbKeyStateStoreOptions<S> {
   /** @default Date.now */
   readonly clock?: () => number;
 }
-
-const S = (s: string): AttributeValue => ({ S: s });
-const N = (n: number): AttributeValue => ({ N: String(n) });
 
 export class DynamoDbKeyStateStore<S> implements KeyStateStore<S> {
   private readonly options: DynamoDbKeyStateStoreOptions<S>;

@@ -61,6 +61,7 @@ import {
   type StateKey,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { N, S } from './dynamodb-batch.ts';
 import { type RetryOptions, withRetry } from './retry.ts';
 
 export interface StateId {
@@ -121,9 +122,6 @@ export interface DynamoDbStateTableOptions {
   /** @default Date.now */
   readonly clock?: () => number;
 }
-
-const N = (n: number): AttributeValue => ({ N: String(n) });
-const S = (s: string): AttributeValue => ({ S: s });
 
 function numberMap(m: Readonly<Record<string, number>>): AttributeValue {
   const out: Record<string, AttributeValue> = {};

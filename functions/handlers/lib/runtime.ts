@@ -1,4 +1,4 @@
-import { DynamoDbDedupStore } from '../../adapters/aws/dynamodb-dedup.ts';
+import { withDedupStore } from '../../adapters/aws/dynamodb-dedup.ts';
 import { withCepKeys } from '../../adapters/aws/dynamodb-key-state.ts';
 import { DynamoDbStateTable } from '../../adapters/aws/dynamodb-state.ts';
 import {
@@ -80,11 +80,7 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
     ...(consumer === 'enrich'
       ? {
           enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched),
-          dedup: new DynamoDbDedupStore({
-            tableName: config.stateTable,
-            client: clients.dynamodb,
-            retentionMs: domain.dedup.retentionMs,
-          }),
+          ...withDedupStore(domain, clients.dynamodb, config.stateTable),
         }
       : {}),
     ...(consumer === 'cep'
