@@ -4,7 +4,11 @@
  * Reports events/s end to end, DynamoDB write/read units per event, S3 PUTs per 1k events, and
  * the AWS variable cost per million events from `bench/prices.json`.
  *
- *   npm run bench -- local-stack [--events 50000] [--batch 500]
+ *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N]
+ *
+ * `--pollers N` runs every mapping with N concurrent pollers (the `local` environment has 1, so
+ * partitions are invoked one after another; on AWS they run concurrently, which is when state
+ * items shared by partitions, the windows state, see write conflicts).
  *
  * Uses the local stack that answers, or starts it like `tidewater stack up` (and leaves it
  * running: `tidewater stack down` stops it).
@@ -193,6 +197,7 @@ export const suite: BenchSuite = {
   async run(ctx) {
     const events = Number(argValue(ctx.args, 'events', '50000'));
     const batch = Number(argValue(ctx.args, 'batch', '500'));
+    const pollers = Number(argValue(ctx.args, 'pollers', '1'));
     const domain = loadDomain('payments');
     const gen = { seed: 1, poisonRate: 0.001, duplicateRate: 0.002, anomalies: true } as const;
     await ensureStack((line) => ctx.log(`[local stack] ${line}`));
@@ -245,7 +250,7 @@ export const suite: BenchSuite = {
       rawPartitions: 3,
       groupPrefix: id,
       wrap,
-      mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5 },
+      mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5, pollers },
       metrics: collected,
     });
     ctx.log(`local-stack: producing ${events} events and consuming them (batch ${batch})`);
@@ -278,7 +283,7 @@ export const suite: BenchSuite = {
       msk: ((rawBytes * 2 * perMillion) / 1e9) * PRICES.mskServerless.perGbIn,
     };
     const total = Object.values(cost).reduce((a, b) => a + b, 0);
-    const note = `${events} events, batch ${batch}, ${lambda.invocations} invocations`;
+    const note = `${events} events, batch ${batch}, ${pollers} poller(s), ${lambda.invocations} invocations`;
     const priced = `prices ${PRICES.region} ${PRICES.asOf}`;
     return [
       { measure: 'end to end (produce → 4 consumers idle)', value: events / seconds, unit: 'ev/s', note },
