@@ -41,7 +41,7 @@ export class EmfMetrics implements MetricsPort {
 
   count(name: MetricName, value: number, dimensions?: MetricDimensions): void {
     const dims = dimensions ?? {};
-    const id = `${name}|${dims.layer ?? ''}|${dims.pattern ?? ''}|${dims.window ?? ''}`;
+    const id = `${name}|${dims.layer ?? ''}|${dims.pattern ?? ''}|${dims.window ?? ''}|${dims.consumer ?? ''}`;
     const cur = this.sums.get(id);
     if (cur === undefined) this.sums.set(id, { name, dims, value });
     else cur.value += value;
@@ -56,7 +56,7 @@ export class EmfMetrics implements MetricsPort {
         for (const [k, v] of Object.entries(dims) as Array<[keyof MetricDimensions, string | undefined]>) {
           if (v !== undefined) single.addDimension(DIMENSION_NAMES[k], v);
         }
-        single.addMetric(name, MetricUnit.Count, value);
+        single.addMetric(name, name.endsWith('Ms') ? MetricUnit.Milliseconds : MetricUnit.Count, value);
       }
     } catch (err) {
       logger.warn('metrics flush failed', { error: err as Error });

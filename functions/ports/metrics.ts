@@ -11,18 +11,19 @@ export type MetricName =
   | 'LateEvents'
   | 'DeadLettered'
   | 'Duplicates'
-  | 'StateConflicts';
+  | 'StateConflicts'
+  | 'StateLeaseWaitMs';
 export type Layer = 'bronze' | 'silver' | 'gold';
 
 /**
  * `layer` for RecordsIn/RecordsOut, `pattern` for Alerts, `window` (the domain's window name) for
- * LateEvents, `consumer` for StateConflicts; DeadLettered and Duplicates have none.
+ * LateEvents, `consumer` for StateConflicts and StateLeaseWaitMs; DeadLettered and Duplicates have none.
  */
 export interface MetricDimensions {
   readonly layer?: Layer;
   readonly pattern?: string;
   readonly window?: string;
-  /** The consumer whose state write lost a race (StateConflicts). */
+  /** The consumer whose state write lost a race (StateConflicts) or waited (StateLeaseWaitMs). */
   readonly consumer?: string;
 }
 

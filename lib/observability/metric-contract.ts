@@ -35,6 +35,11 @@ export const METRICS = {
    * concurrency; expected for the windows state, whose partitions share one item).
    */
   StateConflicts: { name: 'StateConflicts', dimensions: ['service', 'Environment', 'Consumer'] },
+  /**
+   * Time attempts waited for a state item's lease, ms (the windows state: concurrent partitions
+   * take turns on it instead of racing).
+   */
+  StateLeaseWaitMs: { name: 'StateLeaseWaitMs', dimensions: ['service', 'Environment', 'Consumer'] },
 } as const;
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;

@@ -204,6 +204,13 @@ export class ObservabilityStack extends Stack {
         left: consumers.map(([name]) => custom(METRICS.StateConflicts.name, { Consumer: name }, name)),
         width: 12,
       }),
+      new cloudwatch.GraphWidget({
+        title: 'Windows state: time waited for its lease (ms, sum)',
+        left: [
+          custom(METRICS.StateLeaseWaitMs.name, { Consumer: 'windows' satisfies ConsumerName }, 'windows'),
+        ],
+        width: 12,
+      }),
     );
     // The alarm takes the write throttles alone (simple metric form, see above); reads are charted.
     alarm(

@@ -426,6 +426,7 @@ describe('observability', () => {
       'ReadThrottleEvents',
       'WriteThrottleEvents',
       'StateConflicts',
+      'StateLeaseWaitMs',
       METRIC_NAMESPACE,
     ]) {
       expect(body).toContain(text);

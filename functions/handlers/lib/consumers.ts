@@ -38,7 +38,7 @@ import type { DedupStore } from '../../ports/dedup-store.ts';
 import type { KeyStateStore } from '../../ports/key-state-store.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
-import { AttemptStateStore, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
+import { AttemptStateStore, type LeaseOptions, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
 
 /**
  * Kafka partial batch response (`ReportBatchItemFailures`): `itemIdentifier` is an object whose
@@ -84,6 +84,11 @@ export interface ConsumerDeps {
    * @default only the partitions seen so far
    */
   readonly sourcePartitions?: () => Promise<readonly string[]>;
+  /**
+   * windows: the lease its invocations take turns with on the shared state (`runFenced`).
+   * @default `LeaseOptions` defaults (15 s lifetime, renewed every 5 s; give up after 60 s)
+   */
+  readonly windowsLease?: LeaseOptions;
   /** Called with each partition's error before it is reported (logging). */
   readonly onError?: (partition: string, err: unknown) => void;
   /** @default Date.now */
@@ -373,9 +378,10 @@ export function windowsStateId(topic: string): { consumer: string; topic: string
 /**
  * windows: enriched → gold windows, sessions, late events. ONE engine state for all partitions of
  * the topic (a window is final once every partition's watermark passed it, SPEC §3), with a fence
- * per partition in the same item; invocations for different partitions race on it and the loser
- * recomputes (`runFenced`). Output files are named from the lowest partition's offsets in the
- * invocation, which no committed invocation shares.
+ * per partition in the same item. Invocations for different partitions take turns on it with a
+ * lease (`runFenced`'s `lease`): without one they all computed and all but one lost the race and
+ * recomputed. Output files are named from the lowest partition's offsets in the invocation, which
+ * no committed invocation shares.
  */
 export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const batches = byPartition(event);
@@ -419,7 +425,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
         await writeWindowOutput(deps, out, engine.collect(), name);
         return { state: engine.snapshot(), fences, sources } satisfies StateUpdate<WindowState>;
       },
-      { metrics: deps.metrics },
+      { metrics: deps.metrics, lease: deps.windowsLease ?? {} },
     );
     return { batchItemFailures: [] };
   } catch (err) {
@@ -520,7 +526,7 @@ export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<n
       rows = await writeWindowOutput(deps, out, output, name);
       return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
     },
-    { metrics: deps.metrics },
+    { metrics: deps.metrics, lease: deps.windowsLease ?? {} },
   );
   return rows;
 }
