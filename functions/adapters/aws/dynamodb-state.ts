@@ -36,15 +36,15 @@
  * deletes its own outputs, reloads and recomputes. Writes are coalesced: one intent and one commit
  * per state per invocation, whatever the number of records.
  *
- * **The lease** (`acquireLease`, `renewLease`, `releaseLease`; attributes `lease_owner`,
- * `lease_until`): the windows consumer holds it for a whole attempt, so invocations for different
- * partitions take turns on the shared item instead of all computing and all but one redoing it
- * (measured on the local stack with 3 concurrent pollers: 1.25 redone attempts per windows
- * invocation without it). It lasts 15 s and is renewed every 5 s while the attempt runs, so a
- * holder that dies blocks the item for at most 15 s; the commit (a whole-item put) ends it, and a
- * failed attempt releases it. It does not move the version: the version conditions above remain
- * the guard of correctness, and a holder whose lease lapsed (a pause longer than its lifetime)
- * still cannot commit over a newer version.
+ * **The lease** (`acquireLease`, `renewLease`, `releaseLease`): the windows consumer holds it for
+ * a whole attempt, so invocations for different partitions take turns on the shared item instead
+ * of all computing and all but one redoing it (measured on the local stack with 3 concurrent
+ * pollers: 1.25 redone attempts per windows invocation without it). It is a small item of its own,
+ * `lease#<consumer>` / `<topic>#<scope>` with `lease_owner` and `lease_until` (and a TTL). It lasts
+ * 15 s and is renewed every 5 s while the attempt runs, so a holder that dies blocks the state for
+ * at most 15 s; the attempt deletes it when done, committed or not. It does not touch the version:
+ * the version conditions above remain the guard of correctness, and a holder whose lease lapsed (a
+ * pause longer than its lifetime) still cannot commit over a newer version.
  *
  * Residual risk, documented: an attempt superseded at step 4 by a concurrent one while its own
  * puts are still in flight, and that dies before it can delete them, leaves orphan files. With the
@@ -59,6 +59,7 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   CreateTableCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -71,7 +72,7 @@ import {
   type StateKey,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { N, S } from './dynamodb-batch.ts';
+import { N, S, TTL_ATTRIBUTE } from './dynamodb-batch.ts';
 import { type RetryOptions, withRetry } from './retry.ts';
 
 export interface StateId {
@@ -224,9 +225,8 @@ export class DynamoDbStateTable {
     ConditionExpression: string;
     ExpressionAttributeValues: Record<string, AttributeValue>;
   } {
-    // `v`, not the key: a lease (`acquireLease`) may have created the item before its first version.
     return expectedVersion === 0
-      ? { ConditionExpression: 'attribute_not_exists(v)', ExpressionAttributeValues: {} }
+      ? { ConditionExpression: 'attribute_not_exists(pk)', ExpressionAttributeValues: {} }
       : {
           ConditionExpression: 'v = :expected',
           ExpressionAttributeValues: { ':expected': N(expectedVersion) },
@@ -329,11 +329,19 @@ export class DynamoDbStateTable {
   }
 
   /**
-   * Takes the item's lease for `owner` until `ttlMs` from now, when nobody holds it or its holder's
-   * time is up. Returns false when another owner holds it. The lease lives beside the version and
-   * does not move it: it keeps concurrent attempts from computing on the same state (they wait
-   * instead of losing the race), while the version conditions stay the guard of correctness. A
-   * `commit` (a whole-item put) ends it.
+   * The lease of a state: an item of its own (`lease#<consumer>` / `<topic>#<scope>`), not
+   * attributes of the state item: DynamoDB bills an update by the size of the item, so every take,
+   * renewal and refusal on a state item of hundreds of KB would cost as much as rewriting it.
+   */
+  private leaseKey(id: StateId): Record<string, AttributeValue> {
+    return { pk: S(`lease#${id.consumer}`), sk: S(`${id.topic}#${id.scope}`) };
+  }
+
+  /**
+   * Takes the state's lease for `owner` until `ttlMs` from now, when nobody holds it or its
+   * holder's time is up. Returns false when another owner holds it. The lease keeps concurrent
+   * attempts from computing on the same state (they wait instead of losing the race); it does not
+   * replace the version conditions, which stay the guard of correctness.
    */
   async acquireLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
     return this.setLease(id, owner, ttlMs, 'attribute_not_exists(lease_owner) OR lease_until < :now');
@@ -341,7 +349,7 @@ export class DynamoDbStateTable {
 
   /**
    * Extends `owner`'s lease to `ttlMs` from now; false when it holds it no more (it expired and
-   * another owner took it, or a commit ended it: a renewal never takes a lease back).
+   * another owner took it, or it was released: a renewal never takes a lease back).
    */
   async renewLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
     return this.setLease(id, owner, ttlMs, 'lease_owner = :owner');
@@ -349,7 +357,12 @@ export class DynamoDbStateTable {
 
   private async setLease(id: StateId, owner: string, ttlMs: number, condition: string): Promise<boolean> {
     const now = this.clock();
-    const values: Record<string, AttributeValue> = { ':owner': S(owner), ':until': N(now + ttlMs) };
+    const values: Record<string, AttributeValue> = {
+      ':owner': S(owner),
+      ':until': N(now + ttlMs),
+      // Deletion by TTL is housekeeping for leases of states nobody touches any more.
+      ':expires': N(Math.ceil((now + ttlMs) / 1000) + 86_400),
+    };
     if (condition.includes(':now')) values[':now'] = N(now);
     try {
       await withRetry(
@@ -357,9 +370,10 @@ export class DynamoDbStateTable {
           this.client.send(
             new UpdateItemCommand({
               TableName: this.tableName,
-              Key: this.key(id),
-              UpdateExpression: 'SET lease_owner = :owner, lease_until = :until',
+              Key: this.leaseKey(id),
+              UpdateExpression: 'SET lease_owner = :owner, lease_until = :until, #ttl = :expires',
               ConditionExpression: condition,
+              ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
               ExpressionAttributeValues: values,
             }),
           ),
@@ -372,16 +386,15 @@ export class DynamoDbStateTable {
     }
   }
 
-  /** Ends `owner`'s lease; a no-op when it holds none (a commit ended it, or it expired and moved). */
+  /** Ends `owner`'s lease; a no-op when it holds none (it expired and another owner took it). */
   async releaseLease(id: StateId, owner: string): Promise<void> {
     try {
       await withRetry(
         () =>
           this.client.send(
-            new UpdateItemCommand({
+            new DeleteItemCommand({
               TableName: this.tableName,
-              Key: this.key(id),
-              UpdateExpression: 'REMOVE lease_owner, lease_until',
+              Key: this.leaseKey(id),
               ConditionExpression: 'lease_owner = :owner',
               ExpressionAttributeValues: { ':owner': S(owner) },
             }),

@@ -130,8 +130,8 @@ export async function runFenced<St>(
   } finally {
     clearInterval(timer);
     await renewing;
-    // A commit ended the lease already; after a failure this frees the state for the next attempt
-    // now rather than at expiry. Its own failure must not hide the attempt's outcome.
+    // Committed or not: the next attempt gets the state now, not at expiry. A failed release must
+    // not hide the attempt's outcome (the lease then expires).
     await table.releaseLease(id, owner).catch(() => undefined);
   }
 }
