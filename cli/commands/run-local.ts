@@ -27,6 +27,7 @@ import {
   type KafkaBatchResponse,
   windows,
 } from '../../functions/handlers/lib/consumers.ts';
+import type { LeaseOptions } from '../../functions/handlers/lib/fenced.ts';
 import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
 import { checkConservation } from '../../functions/pipeline/conservation.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
@@ -90,6 +91,8 @@ export interface LocalPipelineOptions {
   /** SDK clients of one consumer (fault injection). @default `clients` */
   readonly clientsFor?: (id: ConsumerId) => AwsClients;
   readonly metrics?: Metrics;
+  /** The windows consumer's lease (tests shorten it). @default `LeaseOptions` defaults */
+  readonly windowsLease?: LeaseOptions;
   readonly verbose?: boolean;
 }
 
@@ -138,6 +141,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     windows: {
       ...baseFor('windows'),
       sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),
+      ...(o.windowsLease ? { windowsLease: o.windowsLease } : {}),
     },
     cep: {
       ...baseFor('cep'),

@@ -16,6 +16,7 @@ import { produceEvents } from '../../cli/commands/produce.ts';
 import { type ConsumerId, startLocalPipeline } from '../../cli/commands/run-local.ts';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
+import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { loadDomain, Random } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
@@ -87,6 +88,7 @@ async function runOnce(label: string, faulty: Faults | undefined) {
   await admin.close();
   const res = await createResources();
   const random = new Random(99);
+  const metrics = new MetricsCollector();
   const wrap = (_id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
     faulty === undefined
       ? h
@@ -112,7 +114,13 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     rawPartitions: 3,
     groupPrefix: id,
     wrap,
+    // Deaths come by the hundred here: a lease left by one blocks the windows state for its whole
+    // lifetime (15 s by default), so the test uses a short one.
+    windowsLease: { ttlMs: 1_000 },
+    metrics,
     mapping: {
+      // Concurrent invocations, as on AWS: the windows consumer's invocations take turns on its state.
+      pollers: 3,
       batchSize: 250,
       maximumBatchingWindowInSeconds: 0.1,
       maximumRetryAttempts: -1,
@@ -150,6 +158,7 @@ async function runOnce(label: string, faulty: Faults | undefined) {
       raw: topics.raw,
       letters: new Set(letters.map((l) => `${l.partition}/${l.offset}/${l.reason.code}`)),
       stats,
+      metrics,
     };
   } finally {
     await pipeline.stop();
@@ -197,6 +206,11 @@ describe(`effectively-once under injected faults (${COUNT} events)`, () => {
     expect(faults.throttles).toBeGreaterThan(5);
     expect(faulty.stats.reduce((n, s) => n + s.retries, 0)).toBeGreaterThan(10);
     expect(faulty.stats.reduce((n, s) => n + s.discarded + s.sentToOnFailure, 0)).toBe(0);
+  });
+
+  it('ran windows invocations concurrently: they waited for each other on the state’s lease', () => {
+    expect(clean.metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThan(0);
+    expect(faulty.metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThan(0);
   });
 
   // Rows compared with the run's own topic names replaced, and sums to 1e-6: partitions interleave

@@ -11,7 +11,7 @@ import {
 } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import type { CepState, DeadLetter, DedupState, Row } from '../../functions/core/index.ts';
-import { cep, enrich } from '../../functions/handlers/lib/consumers.ts';
+import { cep, enrich, windows, windowsStateId } from '../../functions/handlers/lib/consumers.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
 import {
   batches,
@@ -242,3 +242,30 @@ async function countItems(res: Resources, pk: string): Promise<number> {
   } while (key);
   return items;
 }
+
+describe('the windows consumer and its lease', () => {
+  it('fails its batch for redelivery once half its time left has gone waiting for another holder', async () => {
+    // Prepare: enriched records of one batch, and another invocation holding the windows lease.
+    const res = await createResources();
+    const enriched = new MemoryTopic(`${ENRICHED}.lease`);
+    const deps = depsFor(res, { enriched });
+    await enrich(deps, kafkaEvent(rawRecords(`${RAW}.lease`, 200, 1, GEN).records));
+    const event = kafkaEvent(enriched.records(0));
+    const id = windowsStateId(enriched.topic);
+    expect(await deps.table.acquireLease(id, 'another-invocation', 60_000)).toBe(true);
+    // Act: an invocation with 800 ms left.
+    const t0 = Date.now();
+    const failed = await windows({ ...deps, deadline: t0 + 800 }, event);
+    const waited = Date.now() - t0;
+    await deps.table.releaseLease(id, 'another-invocation');
+    const retried = await windows({ ...deps, deadline: Date.now() + 60_000 }, event);
+    // Assess
+    expect(failed.batchItemFailures).toEqual([
+      { itemIdentifier: { partition: `${enriched.topic}-0`, offset: 0 } },
+    ]);
+    expect(waited).toBeGreaterThanOrEqual(350);
+    expect(waited).toBeLessThan(800);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect((await deps.table.load(id)).fences).toEqual({ '0': enriched.records(0).length - 1 });
+  });
+});

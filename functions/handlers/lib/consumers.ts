@@ -86,9 +86,15 @@ export interface ConsumerDeps {
   readonly sourcePartitions?: () => Promise<readonly string[]>;
   /**
    * windows: the lease its invocations take turns with on the shared state (`runFenced`).
-   * @default `LeaseOptions` defaults (15 s lifetime, renewed every 5 s; give up after 60 s)
+   * @default `LeaseOptions` defaults (15 s lifetime, renewed every 5 s), waiting at most half the
+   * time left before {@link deadline}
    */
   readonly windowsLease?: LeaseOptions;
+  /**
+   * Epoch ms at which this invocation times out (the Lambda context's remaining time): the
+   * windows consumer waits for its lease at most half the time left, keeping the rest for its work.
+   */
+  readonly deadline?: number;
   /** Called with each partition's error before it is reported (logging). */
   readonly onError?: (partition: string, err: unknown) => void;
   /** @default Date.now */
@@ -370,6 +376,14 @@ async function sendLetters(
   deps.metrics.count('DeadLettered', letters.length);
 }
 
+/** The windows lease: `deps.windowsLease`, its wait bounded by half the invocation's time left. */
+function windowsLease(deps: ConsumerDeps): LeaseOptions {
+  const lease = deps.windowsLease ?? {};
+  if (deps.deadline === undefined) return lease;
+  const half = Math.max(0, Math.floor((deps.deadline - Date.now()) / 2));
+  return { ...lease, maxWaitMs: Math.min(lease.maxWaitMs ?? half, half) };
+}
+
 /** The id of the windows state: one item for every partition of the enriched topic. */
 export function windowsStateId(topic: string): { consumer: string; topic: string; scope: string } {
   return { consumer: CONSUMERS.windows, topic, scope: '*' };
@@ -425,7 +439,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
         await writeWindowOutput(deps, out, engine.collect(), name);
         return { state: engine.snapshot(), fences, sources } satisfies StateUpdate<WindowState>;
       },
-      { metrics: deps.metrics, lease: deps.windowsLease ?? {} },
+      { metrics: deps.metrics, lease: windowsLease(deps) },
     );
     return { batchItemFailures: [] };
   } catch (err) {
@@ -526,7 +540,7 @@ export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<n
       rows = await writeWindowOutput(deps, out, output, name);
       return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
     },
-    { metrics: deps.metrics, lease: deps.windowsLease ?? {} },
+    { metrics: deps.metrics, lease: windowsLease(deps) },
   );
   return rows;
 }

@@ -17,10 +17,11 @@ export function lambdaHandler(
   consumer: ConsumerName,
   run: (deps: ConsumerDeps, event: LambdaKafkaEvent) => Promise<KafkaBatchResponse>,
 ): middy.MiddyfiedHandler<LambdaKafkaEvent, KafkaBatchResponse, Error, Context> {
-  return middy(async (event: LambdaKafkaEvent): Promise<KafkaBatchResponse> => {
+  return middy(async (event: LambdaKafkaEvent, context: Context): Promise<KafkaBatchResponse> => {
     const rt = runtimeFor(consumer);
     try {
-      const response = await run(rt.deps, event);
+      const deadline = Date.now() + context.getRemainingTimeInMillis();
+      const response = await run({ ...rt.deps, deadline }, event);
       if (response.batchItemFailures.length > 0) {
         logger.warn('partial batch failure', { consumer, failures: response.batchItemFailures });
       }
