@@ -344,7 +344,7 @@ export class DynamoDbStateTable {
    * replace the version conditions, which stay the guard of correctness.
    */
   async acquireLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
-    return this.setLease(id, owner, ttlMs, 'attribute_not_exists(lease_owner) OR lease_until < :now');
+    return this.setLease(id, owner, ttlMs, 'attribute_not_exists(lease_owner) OR lease_until < :now', true);
   }
 
   /**
@@ -352,18 +352,25 @@ export class DynamoDbStateTable {
    * another owner took it, or it was released: a renewal never takes a lease back).
    */
   async renewLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
-    return this.setLease(id, owner, ttlMs, 'lease_owner = :owner');
+    return this.setLease(id, owner, ttlMs, 'lease_owner = :owner', false);
   }
 
-  private async setLease(id: StateId, owner: string, ttlMs: number, condition: string): Promise<boolean> {
+  /** Sets `owner`'s lease to end `ttlMs` from now if `condition` holds (`:now` bound when `usesNow`). */
+  private async setLease(
+    id: StateId,
+    owner: string,
+    ttlMs: number,
+    condition: string,
+    usesNow: boolean,
+  ): Promise<boolean> {
     const now = this.clock();
     const values: Record<string, AttributeValue> = {
       ':owner': S(owner),
       ':until': N(now + ttlMs),
       // Deletion by TTL is housekeeping for leases of states nobody touches any more.
       ':expires': N(Math.ceil((now + ttlMs) / 1000) + 86_400),
+      ...(usesNow ? { ':now': N(now) } : {}),
     };
-    if (condition.includes(':now')) values[':now'] = N(now);
     try {
       await withRetry(
         () =>

@@ -171,4 +171,35 @@ describe('EMF metrics', () => {
       { name: 'Alerts', dims: { pattern: 'velocity_spike' }, value: 1 },
     ]);
   });
+
+  it('keeps consumers apart, and emits durations in milliseconds', () => {
+    // A sink recording what Powertools would be given (the EMF writing itself is Powertools').
+    const emitted: Array<{ dims: Record<string, string>; name: string; unit: string; value: number }> = [];
+    const sink = {
+      singleMetric() {
+        const dims: Record<string, string> = {};
+        return {
+          addDimension: (k: string, v: string) => {
+            dims[k] = v;
+          },
+          addMetric: (name: string, unit: string, value: number) => emitted.push({ dims, name, unit, value }),
+        };
+      },
+    } as unknown as ConstructorParameters<typeof EmfMetrics>[0];
+    const metrics = new EmfMetrics(sink, 'test');
+    metrics.count('StateConflicts', 1, { consumer: 'windows' });
+    metrics.count('StateConflicts', 2, { consumer: 'cep' });
+    metrics.count('StateLeaseWaitMs', 120, { consumer: 'windows' });
+    metrics.flush();
+    expect(emitted).toEqual([
+      { dims: { Environment: 'test', Consumer: 'windows' }, name: 'StateConflicts', unit: 'Count', value: 1 },
+      { dims: { Environment: 'test', Consumer: 'cep' }, name: 'StateConflicts', unit: 'Count', value: 2 },
+      {
+        dims: { Environment: 'test', Consumer: 'windows' },
+        name: 'StateLeaseWaitMs',
+        unit: 'Milliseconds',
+        value: 120,
+      },
+    ]);
+  });
 });
