@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
@@ -10,9 +10,33 @@ import {
   type StateUpdate,
 } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
-import type { CepState, DeadLetter, DedupState, Row } from '../../functions/core/index.ts';
-import { cep, enrich, windows, windowsStateId } from '../../functions/handlers/lib/consumers.ts';
+import { LocalFolderObjectStore, MemoryStateStore } from '../../functions/adapters/embedded/index.ts';
+import {
+  type CepState,
+  type DeadLetter,
+  type DedupState,
+  decodeKafkaEvent,
+  layerSchemas,
+  type Row,
+  WindowEngine,
+  type WindowOutput,
+  type WindowSpec,
+  type WindowState,
+} from '../../functions/core/index.ts';
+import {
+  cep,
+  enrich,
+  flushWindows,
+  parseSource,
+  sessionsStateId,
+  windows,
+  windowsStateId,
+} from '../../functions/handlers/lib/consumers.ts';
+import type { StageContext } from '../../functions/pipeline/context.ts';
+import { decodeEnrichedRecord, SOURCE_HEADER } from '../../functions/pipeline/enriched.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
+import { emptyWritten, writeRows } from '../../functions/pipeline/write.ts';
+import { NO_METRICS } from '../../functions/ports/metrics.ts';
 import {
   batches,
   type ChainDeps,
@@ -20,6 +44,7 @@ import {
   depsFor,
   directInvoke,
   drainQueue,
+  type EventRecord,
   embeddedRun,
   emulatorClients,
   kafkaEvent,
@@ -267,5 +292,118 @@ describe('the windows consumer and its lease', () => {
     expect(waited).toBeLessThan(800);
     expect(retried.batchItemFailures).toEqual([]);
     expect((await deps.table.load(id)).fences).toEqual({ '0': enriched.records(0).length - 1 });
+  });
+});
+
+describe('the windows consumer over three partitions', () => {
+  it('gives the gold rows of one engine fed the same batches in the same order, each partition’s sessions in a state of its own', async () => {
+    // Prepare: three raw partitions through enrich, then the enriched batches one partition per
+    // invocation, round-robin.
+    const res = await createResources();
+    const rawTopic = `${RAW}.three`;
+    const raw = rawRecords(rawTopic, 3_000, 3, GEN).records;
+    const enriched = new MemoryTopic(`${ENRICHED}.three`);
+    const known = [0, 1, 2].map((p) => `${rawTopic}-${p}`);
+    // Windows of seconds and 1 s of out-of-orderness, so that windows and sessions become final
+    // while the 15 s of event time run.
+    const base = depsFor(res, { enriched });
+    const short = (w: WindowSpec): WindowSpec =>
+      w.type === 'session'
+        ? { ...w, gapMs: 2_000 }
+        : w.type === 'tumbling'
+          ? { ...w, sizeMs: 2_000, slideMs: 2_000 }
+          : { ...w, sizeMs: 4_000, slideMs: 2_000 };
+    const deps = {
+      ...base,
+      domain: { ...base.domain, maxOutOfOrdernessMs: 1_000, windows: base.domain.windows.map(short) },
+      sourcePartitions: async () => known,
+    };
+    for (let p = 0; p < 3; p++) for (const b of batches(raw, p, 250)) await enrich(deps, kafkaEvent(b));
+    const perPartition = [0, 1, 2].map((p) => batches(enriched.records(p), p, 250));
+    const order: EventRecord[][] = [];
+    for (let i = 0; i < Math.max(...perPartition.map((l) => l.length)); i++)
+      for (const list of perPartition) if (list[i] !== undefined) order.push(list[i]!);
+    // Act
+    for (const b of order) expect((await windows(deps, kafkaEvent(b))).batchItemFailures).toEqual([]);
+    await flushWindows(deps, enriched.topic);
+    // Reference: a single engine holding every window (the consumer before its state was split),
+    // fed the same events in the same order, its outputs written with the same writer.
+    const domain = deps.domain;
+    let state: WindowState = {
+      version: 1,
+      partitions: Object.fromEntries(known.map((k) => [k, -8_640_000_000_000_000])),
+      fixed: {},
+      sessions: {},
+    };
+    const outputs: WindowOutput[] = [];
+    for (const b of order) {
+      const engine = new WindowEngine(domain, state);
+      for (const r of decodeKafkaEvent(kafkaEvent(b))) {
+        const e = decodeEnrichedRecord(domain, r);
+        const src = parseSource(r.headers.find(([n]) => n === SOURCE_HEADER)?.[1])!;
+        const at = src.id.lastIndexOf('-');
+        engine.add({
+          ...e,
+          topic: src.id.slice(0, at),
+          partition: Number(src.id.slice(at + 1)),
+          offset: src.offset,
+        });
+      }
+      outputs.push(engine.collect());
+      state = engine.snapshot();
+    }
+    outputs.push(new WindowEngine(domain, state).flush());
+    // Written twice: the rows emitted while the batches ran, and those with the end-of-run flush.
+    const schemas = layerSchemas(domain);
+    const write = async (dir: string, list: readonly WindowOutput[]): Promise<void> => {
+      const ctx: StageContext = {
+        domain,
+        objects: new LocalFolderObjectStore(dir),
+        state: new MemoryStateStore(),
+        metrics: NO_METRICS,
+      };
+      for (const [i, o] of list.entries()) {
+        const range = { topic: 'reference', partition: 0, firstOffset: i, lastOffset: i };
+        for (const [w, rows] of Object.entries(o.rows))
+          await writeRows(ctx, schemas.windows[w]!, rows, range, emptyWritten());
+        await writeRows(ctx, schemas.lateEvents, o.late, range, emptyWritten());
+      }
+    };
+    const referenceRun = await mkdtemp(join(tmpdir(), 'tw-windows-reference-run-'));
+    const referenceAll = await mkdtemp(join(tmpdir(), 'tw-windows-reference-all-'));
+    await write(referenceRun, outputs.slice(0, -1));
+    await write(referenceAll, outputs);
+    const localAll = await mkdtemp(join(tmpdir(), 'tw-windows-local-all-'));
+    await copyLayers(deps.objects, localAll);
+    const localRun = await mkdtemp(join(tmpdir(), 'tw-windows-local-run-'));
+    await cp(localAll, localRun, { recursive: true, filter: (path) => !basename(path).includes('.flush-') });
+    const [lr, rr, la, ra] = await Promise.all(
+      [localRun, referenceRun, localAll, referenceAll].map(readLakehouse),
+    );
+    // Assess: the same rows in all; the same fixed windows and late events before the flush too.
+    for (const table of [
+      'gold/window_tumbling_1m',
+      'gold/window_sliding_5m',
+      'gold/sessions',
+      'gold/late_events',
+    ]) {
+      expect(rr!.gold[table]!.length).toBeGreaterThan(0);
+      expect({ table, rows: la!.gold[table] }).toEqual({ table, rows: ra!.gold[table] });
+      if (table !== 'gold/sessions')
+        expect({ table, rows: lr!.gold[table] }).toEqual({ table, rows: rr!.gold[table] });
+    }
+    // A partition's sessions are emitted by its own invocations: one that became final through
+    // another partition's watermark waits for the partition's next batch (here, for some, the
+    // flush), where the single engine emitted it at once. So before the flush: some, and only
+    // sessions the single engine had emitted by then.
+    const early = lr!.gold['gold/sessions']!;
+    expect(early.length).toBeGreaterThan(0);
+    const emitted = new Set(rr!.gold['gold/sessions']);
+    expect(early.filter((row) => !emitted.has(row))).toEqual([]);
+    expect((await deps.table.load<WindowState>(windowsStateId(enriched.topic))).state?.sessions).toEqual({});
+    for (const p of [0, 1, 2]) {
+      const own = await deps.table.load<WindowState>(sessionsStateId(enriched.topic, p));
+      expect(own.fences).toEqual({ [String(p)]: enriched.records(p).length - 1 });
+    }
   });
 });

@@ -2,8 +2,9 @@
  * The consumers' state in DynamoDB, fenced (SPEC §5). Design, in full:
  *
  * **One item per state.** `pk = state#<consumer>`, `sk = <topic>#<scope>` where the scope is the
- * partition for per-partition states (ingest, enrich, cep) and `*` for the windows engine, which
- * keeps ONE state across all partitions of the enriched topic (a global watermark). The item holds
+ * partition for per-partition states (ingest, enrich, cep, and the windows consumer's session
+ * windows) and `*` for the windows consumer's fixed windows and watermarks, ONE state across all
+ * partitions of the enriched topic (a global watermark). The item holds
  * - `v`: a version, incremented by every write (optimistic concurrency),
  * - `fences`: the last applied offset per partition of the consumed topic,
  * - `sources`: the last applied offset per source partition (`<raw topic>-<p>`), for consumers

@@ -384,26 +384,90 @@ function windowsLease(deps: ConsumerDeps): LeaseOptions {
   return { ...lease, maxWaitMs: Math.min(lease.maxWaitMs ?? half, half) };
 }
 
-/** The id of the windows state: one item for every partition of the enriched topic. */
+/**
+ * The id of the windows consumer's shared state: the fixed windows (tumbling, sliding) and the
+ * watermark of every source partition, one item for every partition of the enriched topic.
+ */
 export function windowsStateId(topic: string): { consumer: string; topic: string; scope: string } {
   return { consumer: CONSUMERS.windows, topic, scope: '*' };
 }
 
+/** The id of the session windows' state of one partition of the enriched topic. */
+export function sessionsStateId(
+  topic: string,
+  partition: number,
+): { consumer: string; topic: string; scope: string } {
+  return { consumer: CONSUMERS.windows, topic, scope: String(partition) };
+}
+
+const WINDOW_DOMAINS = new WeakMap<Domain, { readonly fixed: Domain; readonly sessions: Domain }>();
+
+/** The domain with its fixed windows only, and with its session windows only. */
+function windowDomains(domain: Domain): { readonly fixed: Domain; readonly sessions: Domain } {
+  let split = WINDOW_DOMAINS.get(domain);
+  if (split === undefined) {
+    split = {
+      fixed: { ...domain, windows: domain.windows.filter((w) => w.type !== 'session') },
+      sessions: { ...domain, windows: domain.windows.filter((w) => w.type === 'session') },
+    };
+    WINDOW_DOMAINS.set(domain, split);
+  }
+  return split;
+}
+
 /**
- * windows: enriched → gold windows, sessions, late events. ONE engine state for all partitions of
- * the topic (a window is final once every partition's watermark passed it, SPEC §3), with a fence
- * per partition in the same item. Invocations for different partitions take turns on it with a
- * lease (`runFenced`'s `lease`): without one they all computed and all but one lost the race and
- * recomputed. Output files are named from the lowest partition's offsets in the invocation, which
- * no committed invocation shares.
+ * windows: enriched → gold windows, sessions, late events, in two kinds of state.
+ *
+ * - **Shared** (`windowsStateId`): the fixed windows, whose groups (event types, merchants) take
+ *   events from every partition, and the watermark of every source partition (a window is final
+ *   once every partition's watermark passed it, SPEC §3), with a fence per enriched partition.
+ *   Invocations for different partitions take turns on it with a lease (`runFenced`'s `lease`):
+ *   without one they all computed and all but one lost the race and recomputed. Its files are
+ *   named from the lowest partition's offsets in the invocation, which no committed invocation
+ *   shares.
+ * - **Per partition** (`sessionsStateId`): the session windows. Sessions are per key (`user_id`,
+ *   the Kafka key), so one partition holds all of a key's events and its sessions need no other
+ *   partition's events, only their watermarks: the engine starts from the shared state's
+ *   watermarks (read without the lease), raised by the partition's own, so a session is final, and
+ *   an event late for one, exactly when the single engine of an embedded run decides it. No lease,
+ *   no contention: the biggest part of the windows state scales with the partitions. Files are
+ *   named `<topic>.sessions-<partition>-<first>-<last>`.
+ *
+ * Sessions go first: a death between the two leaves the shared state behind, never ahead, of the
+ * partition's, and a late shared watermark only holds sessions open longer. Malformed records are
+ * dead-lettered by the shared step alone.
  */
 export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const batches = byPartition(event);
   if (batches.length === 0) return { batchItemFailures: [] };
   const topic = batches[0]!.topic;
+  const table = tableOf(deps, 'windows');
+  const split = windowDomains(deps.domain);
+  const allFailed = (err: unknown): KafkaBatchResponse => {
+    deps.onError?.(topic, err);
+    return {
+      batchItemFailures: batches.map((b) => ({
+        itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
+      })),
+    };
+  };
+  let known: readonly string[];
+  let sessionFailures: KafkaBatchResponse['batchItemFailures'] = [];
+  try {
+    known = deps.sourcePartitions ? await deps.sourcePartitions() : [];
+    if (split.sessions.windows.length > 0) {
+      const shared = (await table.load<WindowState>(windowsStateId(topic))).state?.partitions ?? {};
+      const done = await perPartition(deps, batches, (b) =>
+        applySessions(deps, split.sessions, b, shared, known),
+      );
+      sessionFailures = done.batchItemFailures;
+    }
+  } catch (err) {
+    return allFailed(err);
+  }
   try {
     await runFenced<WindowState>(
-      tableOf(deps, 'windows'),
+      table,
       deps.objects,
       windowsStateId(topic),
       async (loaded, out) => {
@@ -414,12 +478,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
         for (const b of batches) {
           const records = fresh(b.records, loaded.fences[String(b.partition)]);
           if (records.length === 0) continue;
-          const range: SourceRange = {
-            topic: b.topic,
-            partition: b.partition,
-            firstOffset: records[0]!.offset,
-            lastOffset: records[records.length - 1]!.offset,
-          };
+          const range = rangeOf(b, records);
           name ??= range;
           const decoded = decodeEvents(deps.domain, records, sources, 'source');
           sources = decoded.sources;
@@ -428,8 +487,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
           fences[String(b.partition)] = range.lastOffset;
         }
         if (name === undefined) return undefined;
-        const known = deps.sourcePartitions ? await deps.sourcePartitions() : [];
-        const engine = new WindowEngine(deps.domain, withPartitions(loaded.state, events, known));
+        const engine = new WindowEngine(split.fixed, withPartitions(loaded.state, events, known));
         let n = 0;
         for (const list of events) {
           for (const e of list) engine.add(e);
@@ -441,15 +499,66 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
       },
       { metrics: deps.metrics, lease: windowsLease(deps) },
     );
-    return { batchItemFailures: [] };
   } catch (err) {
-    deps.onError?.(topic, err);
-    return {
-      batchItemFailures: batches.map((b) => ({
-        itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
-      })),
-    };
+    return allFailed(err);
   }
+  return { batchItemFailures: sessionFailures };
+}
+
+function rangeOf(b: PartitionBatch, records: readonly DecodedRecord[]): SourceRange {
+  return {
+    topic: b.topic,
+    partition: b.partition,
+    firstOffset: records[0]!.offset,
+    lastOffset: records[records.length - 1]!.offset,
+  };
+}
+
+/** The session windows of one partition's batch: its own fenced state, no lease. */
+async function applySessions(
+  deps: ConsumerDeps,
+  domain: Domain,
+  b: PartitionBatch,
+  shared: Readonly<Record<string, number>>,
+  known: readonly string[],
+): Promise<void> {
+  await runFenced<WindowState>(
+    tableOf(deps, 'windows'),
+    deps.objects,
+    sessionsStateId(b.topic, b.partition),
+    async (loaded, out) => {
+      const records = fresh(b.records, loaded.fences[String(b.partition)]);
+      if (records.length === 0) return undefined;
+      const range = rangeOf(b, records);
+      const decoded = decodeEvents(deps.domain, records, loaded.sources, 'source');
+      const state = withPartitions(withWatermarks(loaded.state, shared), [decoded.events], known);
+      const engine = new WindowEngine(domain, state);
+      for (const e of decoded.events) engine.add(e);
+      await writeWindowOutput(deps, out, engine.collect(), { ...range, topic: `${b.topic}.sessions` });
+      return {
+        state: engine.snapshot(),
+        fences: { ...loaded.fences, [String(b.partition)]: range.lastOffset },
+        sources: decoded.sources,
+      } satisfies StateUpdate<WindowState>;
+    },
+    { metrics: deps.metrics },
+  );
+}
+
+/**
+ * A partition's sessions state with the other partitions' watermarks taken from the shared state:
+ * per source partition the larger of the two (the partition's own are never behind; the shared
+ * state knows the others').
+ */
+function withWatermarks(
+  state: WindowState | undefined,
+  shared: Readonly<Record<string, number>>,
+): WindowState {
+  const base: WindowState = state ?? { version: 1, partitions: {}, fixed: {}, sessions: {} };
+  const partitions: Record<string, number> = { ...shared };
+  for (const [id, max] of Object.entries(base.partitions))
+    partitions[id] = Math.max(max, partitions[id] ?? max);
+  return { ...base, partitions };
 }
 
 /** Event time standing for "no event yet" (the earliest `Date`). */
@@ -516,31 +625,55 @@ async function writeWindowOutput(
 
 /**
  * Ends a local-stack run the way embedded runs end (SPEC §3): emits every open window of the
- * windows state and saves the emptied engine, fenced like any batch. Files are named
+ * windows states (each partition's sessions, then the shared fixed windows) and saves the emptied
+ * engines, fenced like any batch. Files are named `<topic>.sessions.flush-<partition>-<v>-<v>` and
  * `<topic>.flush-0-<v>-<v>` after the state's version. Returns the rows written.
  */
 export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<number> {
+  const table = tableOf(deps, 'windows');
+  const split = windowDomains(deps.domain);
+  const flushState = async (
+    id: { consumer: string; topic: string; scope: string },
+    domain: Domain,
+    name: (version: number) => SourceRange,
+    lease: LeaseOptions | undefined,
+  ): Promise<number> => {
+    let rows = 0;
+    await runFenced<WindowState>(
+      table,
+      deps.objects,
+      id,
+      async (loaded, out) => {
+        rows = 0;
+        if (loaded.state === undefined) return undefined;
+        const engine = new WindowEngine(domain, loaded.state);
+        const output = engine.flush();
+        const total = Object.values(output.rows).reduce((s, r) => s + r.length, 0) + output.late.length;
+        if (total === 0) return undefined;
+        rows = await writeWindowOutput(deps, out, output, name(loaded.version));
+        return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
+      },
+      { metrics: deps.metrics, ...(lease ? { lease } : {}) },
+    );
+    return rows;
+  };
   let rows = 0;
-  await runFenced<WindowState>(
-    tableOf(deps, 'windows'),
-    deps.objects,
+  if (split.sessions.windows.length > 0) {
+    const partitions = Object.keys((await table.load(windowsStateId(topic))).fences).map(Number);
+    for (const p of partitions) {
+      rows += await flushState(
+        sessionsStateId(topic, p),
+        split.sessions,
+        (v) => ({ topic: `${topic}.sessions.flush`, partition: p, firstOffset: v, lastOffset: v }),
+        undefined,
+      );
+    }
+  }
+  rows += await flushState(
     windowsStateId(topic),
-    async (loaded, out) => {
-      if (loaded.state === undefined) return undefined;
-      const engine = new WindowEngine(deps.domain, loaded.state);
-      const output = engine.flush();
-      const total = Object.values(output.rows).reduce((s, r) => s + r.length, 0) + output.late.length;
-      if (total === 0) return undefined;
-      const name = {
-        topic: `${topic}.flush`,
-        partition: 0,
-        firstOffset: loaded.version,
-        lastOffset: loaded.version,
-      };
-      rows = await writeWindowOutput(deps, out, output, name);
-      return { state: engine.snapshot(), fences: loaded.fences, sources: loaded.sources };
-    },
-    { metrics: deps.metrics, lease: windowsLease(deps) },
+    split.fixed,
+    (v) => ({ topic: `${topic}.flush`, partition: 0, firstOffset: v, lastOffset: v }),
+    windowsLease(deps),
   );
   return rows;
 }
