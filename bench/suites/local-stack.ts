@@ -106,11 +106,18 @@ function meteredClients(meter: Meter): AwsClients {
   const charge = (k: Record<string, AttributeValue> | undefined, command: string, wru: number): void => {
     meter.wru += wru;
     meter.wruByCommand[command] = (meter.wruByCommand[command] ?? 0) + wru;
-    // `state#enrich` -> enrich; the items per event id (`dedup#...`) and per CEP key (`cep#...`).
-    const owner = (k?.['pk']?.S ?? '?')
-      .replace(/^state#/, '')
-      .replace(/^dedup#.*/, 'dedup ids')
-      .replace(/^cep#.*/, 'cep keys');
+    // `state#enrich` -> enrich; the items per event id (`dedup#...`) and per CEP key (`cep#...`);
+    // the windows consumer's shared state (`<topic>#*`) apart from its per-partition sessions.
+    const pk = k?.['pk']?.S ?? '?';
+    const owner =
+      pk === 'state#windows'
+        ? k?.['sk']?.S?.endsWith('#*')
+          ? 'windows shared'
+          : 'windows sessions'
+        : pk
+            .replace(/^state#/, '')
+            .replace(/^dedup#.*/, 'dedup ids')
+            .replace(/^cep#.*/, 'cep keys');
     meter.wruBy[owner] = (meter.wruBy[owner] ?? 0) + wru;
   };
   const at = { step: 'initialize', name: 'meter' } as const;

@@ -407,3 +407,58 @@ describe('the windows consumer over three partitions', () => {
     }
   });
 });
+
+describe('the windows consumer when one partition’s sessions fail', () => {
+  it('applies no partition to the shared state, and reports every partition for redelivery', async () => {
+    // Prepare: two enriched partitions in one event; partition 1's sessions commit dies once.
+    const res = await createResources();
+    const rawTopic = `${RAW}.held`;
+    const enriched = new MemoryTopic(`${ENRICHED}.held`);
+    const base = depsFor(res, { enriched });
+    await enrich(
+      base,
+      kafkaEvent(rawRecords(rawTopic, 600, 2, GEN).records.filter((r) => r.partition === 0)),
+    );
+    await enrich(
+      base,
+      kafkaEvent(rawRecords(rawTopic, 600, 2, GEN).records.filter((r) => r.partition === 1)),
+    );
+    class DyingSessions extends DynamoDbStateTable {
+      deaths = 1;
+      override async commit<St>(
+        id: StateId,
+        v: number,
+        update: StateUpdate<St>,
+        ref?: string,
+      ): Promise<void> {
+        if (id.scope === '1' && this.deaths > 0) {
+          this.deaths--;
+          throw new Error('injected: died before committing partition 1’s sessions');
+        }
+        return super.commit(id, v, update, ref);
+      }
+    }
+    const table = new DyingSessions({
+      tableName: res.table,
+      client: res.clients.dynamodb,
+      spill: base.objects,
+    });
+    const deps = { ...base, table };
+    const event = kafkaEvent([...enriched.records(0), ...enriched.records(1)]);
+    const last = (p: number) => enriched.records(p).length - 1;
+    // Act
+    const first = await windows(deps, event);
+    const sharedAfterFirst = await table.load(windowsStateId(enriched.topic));
+    const second = await windows(deps, event);
+    // Assess
+    expect(first.batchItemFailures).toEqual([
+      { itemIdentifier: { partition: `${enriched.topic}-0`, offset: 0 } },
+      { itemIdentifier: { partition: `${enriched.topic}-1`, offset: 0 } },
+    ]);
+    expect(sharedAfterFirst.fences).toEqual({});
+    expect((await table.load(sessionsStateId(enriched.topic, 0))).fences).toEqual({ '0': last(0) });
+    expect(second.batchItemFailures).toEqual([]);
+    expect((await table.load(windowsStateId(enriched.topic))).fences).toEqual({ '0': last(0), '1': last(1) });
+    expect((await table.load(sessionsStateId(enriched.topic, 1))).fences).toEqual({ '1': last(1) });
+  });
+});

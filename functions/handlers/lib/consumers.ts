@@ -433,9 +433,10 @@ function windowDomains(domain: Domain): { readonly fixed: Domain; readonly sessi
  *   no contention: the biggest part of the windows state scales with the partitions. Files are
  *   named `<topic>.sessions-<partition>-<first>-<last>`.
  *
- * Sessions go first: a death between the two leaves the shared state behind, never ahead, of the
- * partition's, and a late shared watermark only holds sessions open longer. Malformed records are
- * dead-lettered by the shared step alone.
+ * Sessions go first, and the shared step runs only once every partition's sessions went through:
+ * a death between the two leaves the shared state behind, never ahead, of the partitions' (a late
+ * shared watermark only holds sessions open longer, as a slower partition would). Malformed
+ * records are dead-lettered by the shared step alone.
  */
 export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const batches = byPartition(event);
@@ -443,16 +444,16 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
   const topic = batches[0]!.topic;
   const table = tableOf(deps, 'windows');
   const split = windowDomains(deps.domain);
+  const everyPartition: KafkaBatchResponse = {
+    batchItemFailures: batches.map((b) => ({
+      itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
+    })),
+  };
   const allFailed = (err: unknown): KafkaBatchResponse => {
     deps.onError?.(topic, err);
-    return {
-      batchItemFailures: batches.map((b) => ({
-        itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
-      })),
-    };
+    return everyPartition;
   };
   let known: readonly string[];
-  let sessionFailures: KafkaBatchResponse['batchItemFailures'] = [];
   try {
     known = deps.sourcePartitions ? await deps.sourcePartitions() : [];
     if (split.sessions.windows.length > 0) {
@@ -460,7 +461,10 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
       const done = await perPartition(deps, batches, (b) =>
         applySessions(deps, split.sessions, b, shared, known),
       );
-      sessionFailures = done.batchItemFailures;
+      // The shared step waits for every partition's sessions: applied first, it would carry the
+      // watermark of a failed partition past events its sessions have not seen yet, and their retry
+      // would judge them by it. The partitions whose sessions went through skip them on redelivery.
+      if (done.batchItemFailures.length > 0) return everyPartition;
     }
   } catch (err) {
     return allFailed(err);
@@ -502,7 +506,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
   } catch (err) {
     return allFailed(err);
   }
-  return { batchItemFailures: sessionFailures };
+  return { batchItemFailures: [] };
 }
 
 function rangeOf(b: PartitionBatch, records: readonly DecodedRecord[]): SourceRange {
