@@ -13,10 +13,11 @@
  * - `state`: the stage state as gzip'd JSON, or `stateRef`, the S3 key of it when it is larger than
  *   8 KB compressed. Not for the 400 KB item limit alone, for cost: DynamoDB bills a write by the
  *   KB of the item, and a state is written twice per attempt (the intent update is billed by the
- *   item's size too), so a state of more than about 4 KB costs more there than one S3 PUT and GET
- *   ($0.625 per million write units, $5 per million PUTs, `bench/prices.json`). Measured on the local-stack
- *   bench (50k events): 5.0 write units per event and $3.75 per million events with the threshold
- *   at 300 KB, 2.25 and $2.13 at 8 KB, where the windows states went to S3 and the others stayed,
+ *   item's size too), so a state of more than about 4 KB costs more there than one S3 PUT and
+ *   GET ($0.625 per million write units, $5 per million PUTs: `bench/prices.json`). Measured on
+ *   the local-stack bench (50k events): 5.0 write units per event and $3.75 per million events
+ *   with the threshold at 300 KB, 2.25 and $2.13 at 8 KB, where the windows states went to S3
+ *   and the others stayed,
  * - `intent`: the output keys of an attempt that has not committed yet.
  * The enrich consumer's seen event ids and the cep consumer's key states are NOT in these items:
  * they are items of their own in the same table (`dedup#...`, `cep#...`: see `dynamodb-dedup.ts`
