@@ -51,6 +51,7 @@ interface Prices {
   asOf: string;
   lambda: { perGbSecond: number; perMillionRequests: number };
   dynamodb: { perMillionWriteRequestUnits: number; perMillionReadRequestUnits: number };
+  dynamodbProvisioned: { perWcuHour: number; perRcuHour: number; utilization: number };
   s3: { perThousandPutCopyPostList: number; perThousandGetSelect: number };
   sqs: { perMillionRequests: number; requestChunkBytes: number };
   mskServerless: { perGbIn: number };
@@ -343,6 +344,18 @@ export const suite: BenchSuite = {
         unit: 'USD',
         higherIsBetter: false,
         note: priced,
+      },
+      {
+        // A capacity unit serves 3,600 requests an hour at 100 %; auto scaling keeps `utilization`.
+        measure: 'AWS variable cost per 1M events: DynamoDB provisioned (steady load)',
+        value:
+          ((meter.wru * perMillion) / 3600 / PRICES.dynamodbProvisioned.utilization) *
+            PRICES.dynamodbProvisioned.perWcuHour +
+          ((meter.rru * perMillion) / 3600 / PRICES.dynamodbProvisioned.utilization) *
+            PRICES.dynamodbProvisioned.perRcuHour,
+        unit: 'USD',
+        higherIsBetter: false,
+        note: `${priced}; stateTable.billing: provisioned at ${PRICES.dynamodbProvisioned.utilization * 100} % utilization, instead of the on-demand line above (not in the total)`,
       },
       {
         measure: 'AWS variable cost per 1M events: S3',

@@ -36,6 +36,28 @@ const consumerSchema = z.strictObject({
   timeoutSeconds: z.int().min(1).max(900).optional(),
 });
 
+/** Capacity units of a provisioned table, scaled by utilization between `min` and `max`. */
+const capacitySchema = z.strictObject({
+  min: z.int().min(1).max(40_000),
+  max: z.int().min(1).max(40_000),
+});
+
+/**
+ * Billing of the state table. On-demand (the default) follows any load; provisioned capacity with
+ * auto scaling costs less under a steady one (about 2.4x less per write at 70 % utilization,
+ * us-east-1 list prices: `bench/prices.json`) but throttles a burst until it scales.
+ */
+const stateTableSchema = z.discriminatedUnion('billing', [
+  z.strictObject({ billing: z.literal('on-demand') }),
+  z.strictObject({
+    billing: z.literal('provisioned'),
+    read: capacitySchema,
+    write: capacitySchema,
+    /** Consumed / provisioned capacity that auto scaling keeps. */
+    targetUtilizationPercent: z.int().min(20).max(90).default(70),
+  }),
+]);
+
 const consumersSchema = z.strictObject({
   defaults: consumerSchema.default({}),
   ingest: consumerSchema.default({}),
@@ -115,6 +137,7 @@ export const environmentConfigSchema = z
       .default({ cidr: '10.40.0.0/16', maxAzs: 2 }),
     kafka: kafkaSchema,
     consumers: consumersSchema.default({ defaults: {}, ingest: {}, enrich: {}, windows: {}, cep: {} }),
+    stateTable: stateTableSchema.default({ billing: 'on-demand' }),
     lakehouse: z
       .strictObject({
         /** Glue database (and Athena schema) name. @default tidewater_<name with - as _> */
@@ -198,6 +221,18 @@ export const environmentConfigSchema = z
         path: ['kafka', 'replicationFactor'],
         message: `MSK ${cfg.kafka.mode} fixes the replication factor at 3, got ${cfg.kafka.replicationFactor}; set 3 or remove the key`,
       });
+    }
+    if (cfg.stateTable.billing === 'provisioned') {
+      for (const side of ['read', 'write'] as const) {
+        const c = cfg.stateTable[side];
+        if (c.min > c.max) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stateTable', side, 'max'],
+            message: `max (${c.max}) must be ≥ min (${c.min})`,
+          });
+        }
+      }
     }
     for (const [name, consumer] of Object.entries(cfg.consumers)) {
       const merged = { ...cfg.consumers.defaults, ...consumer };

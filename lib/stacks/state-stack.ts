@@ -39,10 +39,17 @@ export class StateStack extends Stack {
       removalPolicy,
     });
 
+    const billing = props.config.stateTable;
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      ...(billing.billing === 'provisioned'
+        ? {
+            billingMode: dynamodb.BillingMode.PROVISIONED,
+            readCapacity: billing.read.min,
+            writeCapacity: billing.write.min,
+          }
+        : { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }),
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -50,6 +57,15 @@ export class StateStack extends Stack {
       deletionProtection: props.config.removalPolicy === 'retain',
       removalPolicy,
     });
+    if (billing.billing === 'provisioned') {
+      const scale = { targetUtilizationPercent: billing.targetUtilizationPercent };
+      this.stateTable
+        .autoScaleReadCapacity({ minCapacity: billing.read.min, maxCapacity: billing.read.max })
+        .scaleOnUtilization(scale);
+      this.stateTable
+        .autoScaleWriteCapacity({ minCapacity: billing.write.min, maxCapacity: billing.write.max })
+        .scaleOnUtilization(scale);
+    }
 
     const queue = (name: string, reason: string) => {
       const q = new sqs.Queue(this, name, {

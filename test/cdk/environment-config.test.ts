@@ -208,6 +208,43 @@ describe('bad configuration', () => {
     );
   });
 
+  it('rejects a provisioned state table whose maximum capacity is below its minimum, naming the side', () => {
+    // Prepare
+    const doc = variant((d) => {
+      d['stateTable'] = { billing: 'provisioned', read: { min: 5, max: 50 }, write: { min: 100, max: 20 } };
+    });
+
+    // Act & Assess
+    expect(() => parseEnvironmentConfig(doc, 'test')).toThrow(
+      /stateTable\.write\.max: max \(20\) must be ≥ min \(100\)/,
+    );
+  });
+
+  it('rejects an unknown state table billing mode with its path', () => {
+    // Prepare
+    const doc = variant((d) => {
+      d['stateTable'] = { billing: 'reserved' };
+    });
+
+    // Act & Assess
+    expect(() => parseEnvironmentConfig(doc, 'test')).toThrow(/stateTable\.billing/);
+  });
+
+  it('bills the state table on demand by default, and fills the provisioned target utilization', () => {
+    // Act
+    const byDefault = parseEnvironmentConfig(VALID, 'test');
+    const provisioned = parseEnvironmentConfig(
+      variant((d) => {
+        d['stateTable'] = { billing: 'provisioned', read: { min: 1, max: 10 }, write: { min: 1, max: 10 } };
+      }),
+      'test',
+    );
+
+    // Assess
+    expect(byDefault.stateTable).toEqual({ billing: 'on-demand' });
+    expect(provisioned.stateTable).toMatchObject({ billing: 'provisioned', targetUtilizationPercent: 70 });
+  });
+
   it('rejects more minimum than maximum pollers, naming the consumer', () => {
     // Prepare
     const doc = variant((d) => {

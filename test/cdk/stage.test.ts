@@ -206,6 +206,48 @@ describe('state', () => {
     });
   });
 
+  it('bills the state table on demand unless the environment provisions it', () => {
+    // Assess
+    for (const env of [dev, staging, prod, local]) {
+      env.template('State').resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+      env.template('State').hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST' });
+    }
+  });
+
+  it('provisions the state table with auto scaling of reads and writes when the environment says so', () => {
+    // Prepare
+    const config = {
+      ...dev.config,
+      stateTable: {
+        billing: 'provisioned' as const,
+        read: { min: 5, max: 400 },
+        write: { min: 10, max: 800 },
+        targetUtilizationPercent: 65,
+      },
+    };
+    // Act: cdk-nag runs at synth, so this also checks the scaling adds no finding.
+    const t = synthEnvironment('dev', { config }).template('State');
+    // Assess
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 },
+    });
+    expect(JSON.stringify(t.findResources('AWS::DynamoDB::Table'))).not.toContain('PAY_PER_REQUEST');
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'dynamodb:table:ReadCapacityUnits',
+      MinCapacity: 5,
+      MaxCapacity: 400,
+    });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'dynamodb:table:WriteCapacityUnits',
+      MinCapacity: 10,
+      MaxCapacity: 800,
+    });
+    t.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 2);
+    t.allResourcesProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 65 }),
+    });
+  });
+
   it('has a poison queue and one on-failure queue per consumer, KMS-encrypted, 14 days, TLS only', () => {
     // Assess
     const t = dev.template('State');
