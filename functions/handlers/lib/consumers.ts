@@ -428,9 +428,11 @@ function windowDomains(domain: Domain): { readonly fixed: Domain; readonly sessi
  * - **Per partition** (`sessionsStateId`): the session windows. Sessions are per key (`user_id`,
  *   the Kafka key), so one partition holds all of a key's events and its sessions need no other
  *   partition's events, only their watermarks: the engine starts from the shared state's
- *   watermarks (read without the lease), raised by the partition's own, so a session is final, and
- *   an event late for one, exactly when the single engine of an embedded run decides it. No lease,
- *   no contention: the biggest part of the windows state scales with the partitions. Files are
+ *   watermarks (read without the lease), raised by the partition's own, so an event is late, and
+ *   a session final, by the watermarks one engine holding every window would use for this batch.
+ *   A session made final by another partition's watermark is emitted by this partition's next
+ *   batch (or the end-of-run flush), where that one engine emitted it at once. No lease, no
+ *   contention: the biggest part of the windows state scales with the partitions. Files are
  *   named `<topic>.sessions-<partition>-<first>-<last>`.
  *
  * Sessions go first, and the shared step runs only once every partition's sessions went through:
