@@ -270,6 +270,8 @@ export interface RunLocalInput {
   readonly source: EventSource;
   /** Lakehouse copy destination (created; the run's layer folders are replaced). */
   readonly out: string;
+  /** Concurrent invocations per mapping. @default the `local` environment's (1) */
+  readonly pollers?: number;
   readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
   readonly log?: (line: string) => void;
 }
@@ -312,6 +314,7 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
     brokers: kafkaBrokers,
     rawPartitions,
     groupPrefix: 'tidewater-local-run',
+    ...(input.pollers === undefined ? {} : { mapping: { pollers: input.pollers } }),
   });
   let produced = 0;
   try {

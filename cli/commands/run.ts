@@ -60,6 +60,7 @@ interface RunOptions {
   readonly checkpoint: string;
   readonly parquetWorkers?: string;
   readonly inlineParquet?: boolean;
+  readonly pollers?: string;
 }
 
 /** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
@@ -214,6 +215,9 @@ export async function runCommand(options: RunOptions): Promise<void> {
     throw new UserError('give exactly one of --input FILE or --generate N');
   const batchSize = positive('--batch-size', options.batchSize);
   const checkpointRecords = positive('--checkpoint', options.checkpoint);
+  if (options.pollers !== undefined && options.stack !== 'local')
+    throw new UserError('--pollers applies to --stack local (the event source mappings)');
+  const pollers = options.pollers === undefined ? undefined : positive('--pollers', options.pollers);
   // With a spare core, Parquet is encoded and written by worker threads: the main thread converts
   // rows to columns and transfers the typed arrays (no copy). 1M events on 2 cores measured about
   // 15 s with one worker vs 20 s inline (bench/suites/pipeline.ts). One core: inline.
@@ -276,6 +280,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
             domain,
             source,
             out,
+            ...(pollers === undefined ? {} : { pollers }),
             onProgress: (_stage, count, fraction) =>
               bar.update({ fraction, count, elapsedMs: performance.now() - started }),
           })
@@ -359,6 +364,10 @@ export function register(program: Command): void {
       `worker threads encoding and writing Parquet (default ${defaultRunWorkers()} here: the spare cores; 0 encodes in the main thread)`,
     )
     .option('--inline-parquet', 'encode and write Parquet in the main thread (same as --parquet-workers 0)')
+    .option(
+      '--pollers <n>',
+      'with --stack local: concurrent invocations per event source mapping (default: the local environment, 1; AWS invokes partitions concurrently)',
+    )
     .addHelpText(
       'after',
       `

@@ -34,7 +34,19 @@ beforeAll(async () => {
     duplicateRate: 0.02,
   });
   writeFileSync(input, `${[...records].map((r) => r.value).join('\n')}\n`);
-  run = await tidewater('run', '--input', input, '--out', out, '--stack', 'local', '--json');
+  // Three concurrent invocations per mapping, as AWS invokes the three partitions.
+  run = await tidewater(
+    'run',
+    '--input',
+    input,
+    '--out',
+    out,
+    '--stack',
+    'local',
+    '--pollers',
+    '3',
+    '--json',
+  );
   summary = JSON.parse(run.stdout || '{}');
 }, 300_000);
 

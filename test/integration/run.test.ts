@@ -231,6 +231,19 @@ describe('tidewater run errors', () => {
     expect(r.stderr).toContain("--stack must be 'embedded' or 'local', got 'aws'");
   });
 
+  it('says --pollers is for --stack local, and wants a positive count there', async () => {
+    // Prepare, Act
+    const embedded = await tidewater('run', '--generate', '10', '--out', join(dir, 'p'), '--pollers', '3');
+    const zero = await tidewater('run', '--generate', '10', '--stack', 'local', '--pollers', '0');
+    // Assess
+    expect(embedded.code).toBe(2);
+    expect(embedded.stderr).toBe(
+      'tidewater: --pollers applies to --stack local (the event source mappings)\n',
+    );
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe("tidewater: --pollers must be a positive integer, got '0'\n");
+  });
+
   it('asks for exactly one of --input and --generate', async () => {
     // Prepare, Act
     const r = await tidewater('run', '--out', join(dir, 'y'));
