@@ -199,6 +199,31 @@ export class ObservabilityStack extends Stack {
         width: 12,
       }),
       new cloudwatch.GraphWidget({ title: 'State table: throttled requests', left: [throttles], width: 12 }),
+      // Provisioned capacity (`stateTable.billing: provisioned`): consumed against provisioned, per
+      // second, which is how auto scaling sees them.
+      ...(config.stateTable.billing === 'provisioned'
+        ? (['Write', 'Read'] as const).map(
+            (side) =>
+              new cloudwatch.GraphWidget({
+                title: `State table: ${side.toLowerCase()} capacity units per second`,
+                left: [
+                  new cloudwatch.MathExpression({
+                    expression: `c / ${PERIOD.toSeconds()}`,
+                    usingMetrics: { c: tableMetric(`Consumed${side}CapacityUnits`) },
+                    label: 'consumed',
+                    period: PERIOD,
+                  }),
+                  table
+                    .metric(`Provisioned${side}CapacityUnits`, {
+                      statistic: cloudwatch.Stats.AVERAGE,
+                      period: PERIOD,
+                    })
+                    .with({ label: 'provisioned' }),
+                ],
+                width: 12,
+              }),
+          )
+        : []),
       new cloudwatch.GraphWidget({
         title: 'State write conflicts (attempts redone)',
         left: consumers.map(([name]) => custom(METRICS.StateConflicts.name, { Consumer: name }, name)),

@@ -248,6 +248,31 @@ describe('state', () => {
     });
   });
 
+  it('charts consumed against provisioned capacity only for a provisioned state table', () => {
+    // Prepare
+    const config = {
+      ...dev.config,
+      stateTable: {
+        billing: 'provisioned' as const,
+        read: { min: 5, max: 400 },
+        write: { min: 10, max: 800 },
+        targetUtilizationPercent: 70,
+      },
+    };
+    const body = (t: Template) =>
+      JSON.stringify(
+        Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties?.['DashboardBody'],
+      );
+    // Act
+    const provisioned = body(synthEnvironment('dev', { config }).template('Observability'));
+    const onDemand = body(dev.template('Observability'));
+    // Assess
+    for (const metric of ['ProvisionedWriteCapacityUnits', 'ProvisionedReadCapacityUnits']) {
+      expect(provisioned).toContain(metric);
+      expect(onDemand).not.toContain(metric);
+    }
+  });
+
   it('has a poison queue and one on-failure queue per consumer, KMS-encrypted, 14 days, TLS only', () => {
     // Assess
     const t = dev.template('State');
