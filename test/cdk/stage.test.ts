@@ -214,19 +214,26 @@ describe('state', () => {
     }
   });
 
-  it('provisions the state table with auto scaling of reads and writes when the environment says so', () => {
-    // Prepare
-    const config = {
-      ...dev.config,
-      stateTable: {
-        billing: 'provisioned' as const,
-        read: { min: 5, max: 400 },
-        write: { min: 10, max: 800 },
-        targetUtilizationPercent: 65,
+  /** dev with a provisioned state table, synthesized once (cdk-nag runs at synth: no new finding). */
+  let provisioned: SynthesizedEnvironment | undefined;
+  const provisionedDev = (): SynthesizedEnvironment => {
+    provisioned ??= synthEnvironment('dev', {
+      config: {
+        ...dev.config,
+        stateTable: {
+          billing: 'provisioned',
+          read: { min: 5, max: 400 },
+          write: { min: 10, max: 800 },
+          targetUtilizationPercent: 65,
+        },
       },
-    };
-    // Act: cdk-nag runs at synth, so this also checks the scaling adds no finding.
-    const t = synthEnvironment('dev', { config }).template('State');
+    });
+    return provisioned;
+  };
+
+  it('provisions the state table with auto scaling of reads and writes when the environment says so', () => {
+    // Act
+    const t = provisionedDev().template('State');
     // Assess
     t.hasResourceProperties('AWS::DynamoDB::Table', {
       ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 },
@@ -250,25 +257,16 @@ describe('state', () => {
 
   it('charts consumed against provisioned capacity only for a provisioned state table', () => {
     // Prepare
-    const config = {
-      ...dev.config,
-      stateTable: {
-        billing: 'provisioned' as const,
-        read: { min: 5, max: 400 },
-        write: { min: 10, max: 800 },
-        targetUtilizationPercent: 70,
-      },
-    };
     const body = (t: Template) =>
       JSON.stringify(
         Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties?.['DashboardBody'],
       );
     // Act
-    const provisioned = body(synthEnvironment('dev', { config }).template('Observability'));
+    const withCapacity = body(provisionedDev().template('Observability'));
     const onDemand = body(dev.template('Observability'));
     // Assess
     for (const metric of ['ProvisionedWriteCapacityUnits', 'ProvisionedReadCapacityUnits']) {
-      expect(provisioned).toContain(metric);
+      expect(withCapacity).toContain(metric);
       expect(onDemand).not.toContain(metric);
     }
   });
