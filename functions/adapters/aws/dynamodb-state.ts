@@ -249,10 +249,16 @@ export class DynamoDbStateTable {
     expectedVersion: number,
     write: () => Promise<unknown>,
   ): Promise<void> {
+    if (!(await this.writeIf(write))) throw new StateConflictError(id, expectedVersion);
+  }
+
+  /** Runs a conditional write (with retries on throttling); false when its condition failed. */
+  private async writeIf(write: () => Promise<unknown>): Promise<boolean> {
     try {
       await withRetry(write, this.retry);
+      return true;
     } catch (err) {
-      if (isConditionFailure(err)) throw new StateConflictError(id, expectedVersion);
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
@@ -378,46 +384,32 @@ export class DynamoDbStateTable {
       ':expires': N(Math.ceil((now + ttlMs) / 1000) + 86_400),
       ...(usesNow ? { ':now': N(now) } : {}),
     };
-    try {
-      await withRetry(
-        () =>
-          this.client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: this.leaseKey(id),
-              UpdateExpression: 'SET lease_owner = :owner, lease_until = :until, #ttl = :expires',
-              ConditionExpression: condition,
-              ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-              ExpressionAttributeValues: values,
-            }),
-          ),
-        this.retry,
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.writeIf(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.leaseKey(id),
+          UpdateExpression: 'SET lease_owner = :owner, lease_until = :until, #ttl = :expires',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
   }
 
   /** Ends `owner`'s lease; a no-op when it holds none (it expired and another owner took it). */
   async releaseLease(id: StateId, owner: string): Promise<void> {
-    try {
-      await withRetry(
-        () =>
-          this.client.send(
-            new DeleteItemCommand({
-              TableName: this.tableName,
-              Key: this.leaseKey(id),
-              ConditionExpression: 'lease_owner = :owner',
-              ExpressionAttributeValues: { ':owner': S(owner) },
-            }),
-          ),
-        this.retry,
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    await this.writeIf(() =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: this.leaseKey(id),
+          ConditionExpression: 'lease_owner = :owner',
+          ExpressionAttributeValues: { ':owner': S(owner) },
+        }),
+      ),
+    );
   }
 
   /** Drops a leftover intent whose keys were deleted; conditional on `expectedVersion`. */

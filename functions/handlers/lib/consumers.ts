@@ -144,7 +144,8 @@ function context(
   };
 }
 
-function fresh(records: readonly DecodedRecord[], fence: number | undefined): DecodedRecord[] {
+/** The records (or decoded records) after the partition's fence. */
+function fresh<R extends { readonly offset: number }>(records: readonly R[], fence: number | undefined): R[] {
   return fence === undefined ? [...records] : records.filter((r) => r.offset > fence);
 }
 
@@ -282,46 +283,77 @@ interface DecodedEvents {
   readonly skipped: number;
 }
 
+/** An enriched record decoded: its source coordinates, and its silver event or its dead letter. */
+interface DecodedEnriched {
+  /** The enriched record's offset. */
+  readonly offset: number;
+  readonly src: { readonly id: string; readonly offset: number } | undefined;
+  readonly event: SilverEvent | undefined;
+  readonly letter: DeadLetter | undefined;
+}
+
 /**
- * Silver events of enriched records past the fences: a record whose source offset is at or below
- * its source partition's fence is a copy `enrich` produced again on a retry, and is skipped. A
- * record that is not a silver row (a wiring bug) is dead-lettered, never allowed to stall the partition.
+ * Decodes enriched records, fences aside (see {@link pastFences}). A record that is not a silver
+ * row (a wiring bug) becomes a dead letter, never allowed to stall the partition.
  */
-function decodeEvents(
+function decodeEnriched(
   domain: Domain,
   records: readonly DecodedRecord[],
-  sourceFences: Readonly<Record<string, number>>,
-  coordinates: 'enriched' | 'source' = 'enriched',
-): DecodedEvents {
-  const sources: Record<string, number> = { ...sourceFences };
-  const events: SilverEvent[] = [];
-  const letters: DeadLetter[] = [];
-  let skipped = 0;
-  for (const r of records) {
+  coordinates: 'enriched' | 'source',
+): DecodedEnriched[] {
+  return records.map((r) => {
     const src = parseSource(r.headers.find(([n]) => n === SOURCE_HEADER)?.[1]);
-    if (src !== undefined) {
-      const fence = sources[src.id];
-      if (fence !== undefined && src.offset <= fence) {
-        skipped++;
-        continue;
-      }
-      sources[src.id] = src.offset;
-    }
     try {
       const e = decodeEnrichedRecord(domain, r);
       const at = src === undefined ? -1 : src.id.lastIndexOf('-');
       // Windows see the raw record's coordinates (its partition's watermark, the late_events
       // row's coordinates, as in embedded runs); cep keeps the enriched ones its fence tracks.
-      events.push(
+      const event =
         coordinates === 'source' && src !== undefined && at > 0
           ? { ...e, topic: src.id.slice(0, at), partition: Number(src.id.slice(at + 1)), offset: src.offset }
-          : e,
-      );
+          : e;
+      return { offset: r.offset, src, event, letter: undefined };
     } catch (err) {
-      letters.push(toDeadLetter(r, { code: 'wrong_type', message: (err as Error).message }));
+      const letter = toDeadLetter(r, { code: 'wrong_type', message: (err as Error).message });
+      return { offset: r.offset, src, event: undefined, letter };
     }
+  });
+}
+
+/**
+ * The decoded records past the source fences: a record whose source offset is at or below its
+ * source partition's fence is a copy `enrich` produced again on a retry, and is skipped.
+ */
+function pastFences(
+  decoded: readonly DecodedEnriched[],
+  sourceFences: Readonly<Record<string, number>>,
+): DecodedEvents {
+  const sources: Record<string, number> = { ...sourceFences };
+  const events: SilverEvent[] = [];
+  const letters: DeadLetter[] = [];
+  let skipped = 0;
+  for (const d of decoded) {
+    if (d.src !== undefined) {
+      const fence = sources[d.src.id];
+      if (fence !== undefined && d.src.offset <= fence) {
+        skipped++;
+        continue;
+      }
+      sources[d.src.id] = d.src.offset;
+    }
+    if (d.event !== undefined) events.push(d.event);
+    if (d.letter !== undefined) letters.push(d.letter);
   }
   return { events, letters, sources, skipped };
+}
+
+/** Silver events of enriched records past the fences ({@link decodeEnriched}, {@link pastFences}). */
+function decodeEvents(
+  domain: Domain,
+  records: readonly DecodedRecord[],
+  sourceFences: Readonly<Record<string, number>>,
+): DecodedEvents {
+  return pastFences(decodeEnriched(domain, records, 'enriched'), sourceFences);
 }
 
 /** cep: enriched → gold/alerts + alerts topic. State: per-key CEP states (in `deps.cepKeys` when given). */
@@ -335,12 +367,7 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
         const records = fresh(b.records, loaded.fences[String(b.partition)]);
         if (records.length === 0) return undefined;
         const decoded = decodeEvents(deps.domain, records, loaded.sources);
-        const source: SourceRange = {
-          topic: b.topic,
-          partition: b.partition,
-          firstOffset: records[0]!.offset,
-          lastOffset: records[records.length - 1]!.offset,
-        };
+        const source = rangeOf(b, records);
         if (decoded.letters.length > 0) await sendLetters(deps, source, decoded.letters);
         const store = new AttemptStateStore(loaded);
         const stage = await CepStage.open(context(deps, out, store), {
@@ -456,12 +483,15 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
     return everyPartition;
   };
   let known: readonly string[];
+  // Decoded once for both steps, and outside the lease: the shared step is the serialized one.
+  let decoded: ReadonlyMap<string, readonly DecodedEnriched[]>;
   try {
+    decoded = new Map(batches.map((b) => [b.id, decodeEnriched(deps.domain, b.records, 'source')]));
     known = deps.sourcePartitions ? await deps.sourcePartitions() : [];
     if (split.sessions.windows.length > 0) {
       const shared = (await table.load<WindowState>(windowsStateId(topic))).state?.partitions ?? {};
       const done = await perPartition(deps, batches, (b) =>
-        applySessions(deps, split.sessions, b, shared, known),
+        applySessions(deps, split.sessions, b, decoded.get(b.id)!, shared, known),
       );
       // The shared step waits for every partition's sessions: applied first, it would carry the
       // watermark of a failed partition past events its sessions have not seen yet, and their retry
@@ -482,14 +512,14 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
         let name: SourceRange | undefined;
         const events: SilverEvent[][] = [];
         for (const b of batches) {
-          const records = fresh(b.records, loaded.fences[String(b.partition)]);
+          const records = fresh(decoded.get(b.id)!, loaded.fences[String(b.partition)]);
           if (records.length === 0) continue;
           const range = rangeOf(b, records);
           name ??= range;
-          const decoded = decodeEvents(deps.domain, records, sources, 'source');
-          sources = decoded.sources;
-          if (decoded.letters.length > 0) await sendLetters(deps, range, decoded.letters);
-          events.push(decoded.events);
+          const past = pastFences(records, sources);
+          sources = past.sources;
+          if (past.letters.length > 0) await sendLetters(deps, range, past.letters);
+          events.push(past.events);
           fences[String(b.partition)] = range.lastOffset;
         }
         if (name === undefined) return undefined;
@@ -511,7 +541,8 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
   return { batchItemFailures: [] };
 }
 
-function rangeOf(b: PartitionBatch, records: readonly DecodedRecord[]): SourceRange {
+/** The coordinates of `records` (non-empty, in offset order) of batch `b`: their file names. */
+function rangeOf(b: PartitionBatch, records: readonly { readonly offset: number }[]): SourceRange {
   return {
     topic: b.topic,
     partition: b.partition,
@@ -525,6 +556,7 @@ async function applySessions(
   deps: ConsumerDeps,
   domain: Domain,
   b: PartitionBatch,
+  decoded: readonly DecodedEnriched[],
   shared: Readonly<Record<string, number>>,
   known: readonly string[],
 ): Promise<void> {
@@ -533,18 +565,18 @@ async function applySessions(
     deps.objects,
     sessionsStateId(b.topic, b.partition),
     async (loaded, out) => {
-      const records = fresh(b.records, loaded.fences[String(b.partition)]);
+      const records = fresh(decoded, loaded.fences[String(b.partition)]);
       if (records.length === 0) return undefined;
       const range = rangeOf(b, records);
-      const decoded = decodeEvents(deps.domain, records, loaded.sources, 'source');
-      const state = withPartitions(withWatermarks(loaded.state, shared), [decoded.events], known);
+      const past = pastFences(records, loaded.sources);
+      const state = withPartitions(withWatermarks(loaded.state, shared), [past.events], known);
       const engine = new WindowEngine(domain, state);
-      for (const e of decoded.events) engine.add(e);
+      for (const e of past.events) engine.add(e);
       await writeWindowOutput(deps, out, engine.collect(), { ...range, topic: `${b.topic}.sessions` });
       return {
         state: engine.snapshot(),
         fences: { ...loaded.fences, [String(b.partition)]: range.lastOffset },
-        sources: decoded.sources,
+        sources: past.sources,
       } satisfies StateUpdate<WindowState>;
     },
     { metrics: deps.metrics },
