@@ -6,6 +6,8 @@
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const DASH = 45;
+const COLON = 58;
 
 function digits(s: string, from: number, count: number): number {
   let n = 0;
@@ -22,36 +24,42 @@ function digits(s: string, from: number, count: number): number {
  * `YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM|±HHMM)`; `t`/`z` and a space separator are accepted.
  * Fractions beyond milliseconds are truncated. Returns `undefined` for anything else (including a
  * missing zone, impossible dates such as Feb 30, and leap seconds).
+ * @param from, to the text is `s.slice(from, to)`: the validator's scanner parses a timestamp in
+ *   place, inside the record text, without making a string of it
  */
-export function parseIsoTimestamp(s: string): number | undefined {
-  const len = s.length;
+export function parseIsoTimestamp(s: string, from = 0, to = s.length): number | undefined {
+  const len = to - from;
   if (len < 17 || len > 40) return undefined;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
+  const o = from;
+  const year = digits(s, o, 4);
+  const month = digits(s, o + 5, 2);
+  const day = digits(s, o + 8, 2);
+  const hour = digits(s, o + 11, 2);
+  const minute = digits(s, o + 14, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) {
     return undefined;
   }
-  if (s[4] !== '-' || s[7] !== '-' || s[13] !== ':') return undefined;
-  const sep = s[10];
-  if (sep !== 'T' && sep !== 't' && sep !== ' ') return undefined;
+  if (s.charCodeAt(o + 4) !== DASH || s.charCodeAt(o + 7) !== DASH || s.charCodeAt(o + 13) !== COLON)
+    return undefined;
+  const sep = s.charCodeAt(o + 10);
+  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return undefined;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
   if (day > maxDay) return undefined;
-  let i = 16;
+  let i = o + 16;
   let second = 0;
   let millis = 0;
-  if (s[i] === ':') {
+  if (i < to && s.charCodeAt(i) === COLON) {
+    if (i + 3 > to) return undefined;
     second = digits(s, i + 1, 2);
     if (second < 0 || second > 59) return undefined;
     i += 3;
-    if (s[i] === '.' || s[i] === ',') {
+    const f = i < to ? s.charCodeAt(i) : -1;
+    if (f === 46 /* . */ || f === 44 /* , */) {
       i++;
       const start = i;
       let scale = 100;
-      while (i < len) {
+      while (i < to) {
         const c = s.charCodeAt(i) - 48;
         if (c < 0 || c > 9) break;
         millis += c * scale;
@@ -63,21 +71,22 @@ export function parseIsoTimestamp(s: string): number | undefined {
     }
   }
   let offsetMin = 0;
-  const z = s[i];
-  if (z === 'Z' || z === 'z') {
-    if (i + 1 !== len) return undefined;
-  } else if (z === '+' || z === '-') {
+  const z = i < to ? s.charCodeAt(i) : -1;
+  if (z === 90 /* Z */ || z === 122 /* z */) {
+    if (i + 1 !== to) return undefined;
+  } else if (z === 43 /* + */ || z === DASH) {
+    if (i + 5 > to) return undefined;
     const oh = digits(s, i + 1, 2);
     let om: number;
-    if (s[i + 3] === ':') {
+    if (s.charCodeAt(i + 3) === COLON) {
       om = digits(s, i + 4, 2);
-      if (i + 6 !== len) return undefined;
+      if (i + 6 !== to) return undefined;
     } else {
       om = digits(s, i + 3, 2);
-      if (i + 5 !== len) return undefined;
+      if (i + 5 !== to) return undefined;
     }
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined;
-    offsetMin = (oh * 60 + om) * (z === '+' ? 1 : -1);
+    offsetMin = (oh * 60 + om) * (z === 43 ? 1 : -1);
   } else {
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import type { Domain, FieldSpec } from './domain.ts';
 import { findCountry } from './geo.ts';
-import type { RawRecord } from './kafka.ts';
+import { isPlainAscii, type RawRecord } from './kafka.ts';
 import type { KafkaCoordinates, Row } from './model.ts';
 import { parseIsoTimestamp, utcDate, utcHour } from './time.ts';
 
@@ -177,8 +177,17 @@ export type Validator = (record: RawRecord) => ValidationResult;
  */
 export function compileValidator(
   domain: Domain,
-  /** `fastPath: false` runs only the interpreting checker (tests compare both). @default true */
-  options: { readonly fastPath?: boolean } = {},
+  options: {
+    /** `false` runs only the interpreting checker (tests compare both). @default true */
+    readonly fastPath?: boolean;
+    /**
+     * Whether the events' long strings (ids...) are copied out of the record text, so that one
+     * kept after the batch does not keep the whole record text alive (see
+     * {@link FlatJsonScanner}). Turn it off only when the events are let go with their batch, as
+     * the AWS enrich consumer does (it publishes them and keeps ids in DynamoDB). @default true
+     */
+    readonly copyStrings?: boolean;
+  } = {},
 ): Validator {
   const types = domain.eventTypes;
   const typeIndex = new Map(types.map((t, i) => [t, i]));
@@ -225,11 +234,18 @@ export function compileValidator(
     typeSlot >= 0 &&
     names.every((n) => !(n in Object.prototype)) &&
     fields.every((f) => f.pair === null || names.includes(f.pair));
-  // Timestamp strings are parsed to epoch ms and dropped: no copy of their text.
+  // Timestamps are parsed in the text, and the strings of closed sets (event types, enum values,
+  // currency codes) are the domain's own: neither makes a new string per record.
   const scanner = scannable
     ? new FlatJsonScanner(
-        names,
-        fields.map((f) => f.kind !== KIND_TIMESTAMP),
+        fields.map((f): ScanField => {
+          const known = new Set(f.spec.enum ?? []);
+          if (f.name === typeField) for (const t of types) known.add(t);
+          if (cur !== null && f.name === cur.currencyField)
+            for (const code of Object.keys(cur.ratesToUsd)) known.add(code);
+          return { name: f.name, timestamp: f.kind === KIND_TIMESTAMP, known: [...known] };
+        }),
+        { copyStrings: options.copyStrings !== false },
       )
     : null;
   const fastSlots = scannable ? compileFastPath(fields, extraColumns, 'slots') : null;
@@ -535,11 +551,10 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /**
  * The index of the quote that ends the JSON string starting at `from`, or -1 when there is none or
- * the string leaves the scanner's subset (an escape, a control character). `plain`: the caller
- * checked the text has neither ({@link isPlainAscii}), so the quote is found with `indexOf`.
+ * the string leaves the scanner's subset (an escape, a control character). A caller that knows
+ * the text is plain ({@link isPlainAscii}) finds the quote with `indexOf` instead.
  */
-function stringEnd(s: string, from: number, plain: boolean): number {
-  if (plain) return s.indexOf('"', from);
+function stringEnd(s: string, from: number): number {
   const len = s.length;
   for (let j = from; j < len; j++) {
     const d = s.charCodeAt(j);
@@ -548,6 +563,35 @@ function stringEnd(s: string, from: number, plain: boolean): number {
   }
   return -1;
 }
+
+/** How {@link FlatJsonScanner} reads one declared field. */
+export interface ScanField {
+  readonly name: string;
+  /**
+   * An event-time field: a string value is parsed as ISO-8601 ({@link parseIsoTimestamp}) in place,
+   * and the slot gets epoch ms (a string that is not such a timestamp leaves the fast subset, so
+   * that the caller's general path names the reason). Numbers are read as numbers.
+   */
+  readonly timestamp?: boolean;
+  /**
+   * The values the field usually holds (event types, enum values, currency codes). A string value
+   * equal to one of them is that very string: no new string per record, and a `Map` or `Set` keyed
+   * by them finds it by its cached hash. Other values are read as usual.
+   */
+  readonly known?: readonly string[];
+}
+
+/**
+ * Whether `text` appears in a JSON text as itself, between quotes: printable ASCII without a
+ * quote or a backslash. Only such names and known values are matched in place (a match then ends
+ * at a quote that really ends the string).
+ */
+function isPlainName(text: string): boolean {
+  return isPlainAscii(text) && !text.includes('"');
+}
+
+/** At most this many known values per field (past it, matching would cost more than it saves). */
+const MAX_KNOWN = 64;
 
 /**
  * A scanner for the common shape of event values: one flat JSON object whose values are
@@ -564,18 +608,47 @@ export class FlatJsonScanner {
   private readonly codes: ReadonlyArray<readonly number[]>;
   private readonly lengths: readonly number[];
   private readonly firstCodes: readonly number[];
-  private readonly detach: readonly boolean[];
+  /** Per slot: the name can be matched in place ({@link isPlainName}). */
+  private readonly plainNames: readonly boolean[];
+  private readonly timestamps: readonly boolean[];
+  /** Per slot, per first character code (0..127): the known values starting with it. */
+  private readonly known: ReadonlyArray<ReadonlyArray<readonly string[] | undefined> | null>;
+  private readonly copyStrings: boolean;
+  /**
+   * `follows[s]`: the slot whose key came after slot `s`'s key last time (`follows[n]`: the first
+   * key). Producers write their fields in a few fixed orders, so this is the first name tried.
+   */
+  private readonly follows: Int32Array;
 
   /**
-   * @param detach per name: copy a long string value out of the text (default true). A value the
-   *   caller keeps (an id in dedup or CEP state) must not be a slice that pins the whole record
-   *   text; one it only reads and drops (a timestamp parsed to epoch ms) need not be copied.
+   * @param fields the declared fields, in slot order (a bare name: a plain field)
+   * @param options.copyStrings copy string values of 13 characters or more out of the text
+   *   (default true). V8 makes a shorter slice a copy but a longer one a view that shares, and so
+   *   keeps alive, the whole text: a value kept after the record is let go (an id in an in-memory
+   *   dedup set, CEP state) must be a copy. A caller that lets its values go with the record
+   *   turns copying off and saves the copy (about a tenth of the validator's time).
    */
-  constructor(names: readonly string[], detach?: readonly boolean[]) {
-    this.detach = names.map((_, i) => detach?.[i] ?? true);
+  constructor(fields: ReadonlyArray<string | ScanField>, options: { readonly copyStrings?: boolean } = {}) {
+    const specs = fields.map((f): ScanField => (typeof f === 'string' ? { name: f } : f));
+    const names = specs.map((f) => f.name);
     this.codes = names.map((n) => Array.from(n, (ch) => ch.charCodeAt(0)));
     this.lengths = names.map((n) => n.length);
     this.firstCodes = names.map((n) => n.charCodeAt(0));
+    this.plainNames = names.map(isPlainName);
+    this.timestamps = specs.map((f) => f.timestamp === true);
+    this.known = specs.map((f) => {
+      const values = (f.known ?? []).filter((v) => v.length > 0 && isPlainName(v));
+      if (values.length === 0 || values.length > MAX_KNOWN) return null;
+      const byFirst: Array<string[] | undefined> = new Array<string[] | undefined>(128).fill(undefined);
+      for (const v of new Set(values)) {
+        const c = v.charCodeAt(0);
+        byFirst[c] = [...(byFirst[c] ?? []), v];
+      }
+      return byFirst;
+    });
+    this.copyStrings = options.copyStrings !== false;
+    const n = names.length;
+    this.follows = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? 0 : i + 1));
   }
 
   /**
@@ -587,9 +660,11 @@ export class FlatJsonScanner {
     const codes = this.codes;
     const lengths = this.lengths;
     const firstCodes = this.firstCodes;
+    const plainNames = this.plainNames;
     const nNames = codes.length;
     for (let f = 0; f < nNames; f++) slots[f] = undefined;
-    let guess = 0;
+    const follows = this.follows;
+    let prev = nNames;
     let i = 0;
     let c = s.charCodeAt(0);
     while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
@@ -598,31 +673,40 @@ export class FlatJsonScanner {
     while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
     if (c === 125 /* } */) return this.onlyWhitespace(s, i + 1);
     for (;;) {
-      // Key.
+      // Key. Producers write their fields in a few fixed orders: the name that followed the last
+      // match last time is tried first, in place (its closing quote is where it must end), then
+      // the key's end is looked up and all the names are tried.
       if (c !== QUOTE) return false;
       const ka = i + 1;
-      let j = stringEnd(s, ka, plain);
-      if (j < 0) return false;
-      const klen = j - ka;
+      const guess = follows[prev]!;
       let slot = -1;
-      const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
-      // Producers usually write the fields in one order: try the name after the last match
-      // first, then all of them.
-      if (guess < nNames && firstCodes[guess] === k0 && lengths[guess] === klen) {
+      let j = -1;
+      if (guess < nNames && plainNames[guess]!) {
         const name = codes[guess]!;
-        let k = 1;
-        while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
-        if (k === klen) slot = guess;
-      }
-      for (let f = 0; slot < 0 && f < nNames; f++) {
-        if (firstCodes[f] === k0 && lengths[f] === klen) {
-          const name = codes[f]!;
-          let k = 1;
-          while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
-          if (k === klen) slot = f;
+        const len = lengths[guess]!;
+        let k = 0;
+        while (k < len && name[k] === s.charCodeAt(ka + k)) k++;
+        if (k === len && s.charCodeAt(ka + len) === QUOTE) {
+          slot = guess;
+          j = ka + len;
         }
       }
-      if (slot >= 0) guess = slot + 1;
+      if (slot < 0) {
+        j = plain ? s.indexOf('"', ka) : stringEnd(s, ka);
+        if (j < 0) return false;
+        const klen = j - ka;
+        const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
+        for (let f = 0; slot < 0 && f < nNames; f++) {
+          if (firstCodes[f] === k0 && lengths[f] === klen) {
+            const name = codes[f]!;
+            let k = 1;
+            while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
+            if (k === klen) slot = f;
+          }
+        }
+        if (slot >= 0) follows[prev] = slot;
+      }
+      if (slot >= 0) prev = slot;
       i = j + 1;
       c = s.charCodeAt(i);
       while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
@@ -633,17 +717,39 @@ export class FlatJsonScanner {
       let value: string | number | boolean | null;
       if (c === QUOTE) {
         const va = i + 1;
-        j = stringEnd(s, va, plain);
-        if (j < 0) return false;
-        // V8 shares the text of a slice of 13 or more characters with the whole value, which a
-        // long-lived id (dedup state, CEP state) would then keep alive: parse those as a JSON
-        // string literal instead, which copies (JSON.parse gives fresh strings too).
-        value =
-          slot < 0
-            ? null
-            : j - va < 13 || !this.detach[slot]!
-              ? s.slice(va, j)
-              : (JSON.parse(s.slice(va - 1, j + 1)) as string);
+        // A known value is tried in place first, like a name.
+        const known = slot < 0 ? null : this.known[slot]!;
+        const candidates = known === null ? undefined : known[s.charCodeAt(va)];
+        let found: string | null = null;
+        if (candidates !== undefined) {
+          for (let q = 0; found === null && q < candidates.length; q++) {
+            const cand = candidates[q]!;
+            const len = cand.length;
+            let k = 1;
+            while (k < len && cand.charCodeAt(k) === s.charCodeAt(va + k)) k++;
+            if (k === len && s.charCodeAt(va + len) === QUOTE) found = cand;
+          }
+        }
+        if (found !== null) {
+          value = found;
+          j = va + found.length;
+        } else {
+          j = plain ? s.indexOf('"', va) : stringEnd(s, va);
+          if (j < 0) return false;
+          if (slot < 0) value = null;
+          else if (this.timestamps[slot]!) {
+            const ms = parseIsoTimestamp(s, va, j);
+            if (ms === undefined) return false;
+            value = ms;
+          } else {
+            // A slice of 13 or more characters shares the record text (see the constructor): a
+            // copy is parsed from it as a JSON string literal (JSON.parse gives fresh strings).
+            value =
+              j - va < 13 || !this.copyStrings
+                ? s.slice(va, j)
+                : (JSON.parse(s.slice(va - 1, j + 1)) as string);
+          }
+        }
         i = j + 1;
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
         // Digits accumulate into an integer mantissa m (exact while at most 15 digits) with

@@ -4,6 +4,7 @@ import {
   type DeadLetter,
   Deduplicator,
   type DedupState,
+  type Domain,
   layerSchemas,
   type Row,
   type SilverEvent,
@@ -50,6 +51,23 @@ export interface EnrichResult {
   readonly written: Written;
 }
 
+const validators = new WeakMap<Domain, Map<boolean, Validator>>();
+
+/** The domain's validator, compiled once per process (a Lambda opens a stage per batch). */
+function validatorOf(domain: Domain, copyStrings: boolean): Validator {
+  let byCopy = validators.get(domain);
+  if (byCopy === undefined) {
+    byCopy = new Map();
+    validators.set(domain, byCopy);
+  }
+  let v = byCopy.get(copyStrings);
+  if (v === undefined) {
+    v = compileValidator(domain, { copyStrings });
+    byCopy.set(copyStrings, v);
+  }
+  return v;
+}
+
 /** The state saved when the ids live in a `DedupStore`: only the fence matters. */
 const NO_IDS: DedupState = { version: 1, maxTs: null, buckets: [] };
 
@@ -61,23 +79,35 @@ export class EnrichStage {
   private readonly dedup: Deduplicator | null;
   private readonly silver: TableSchema;
 
-  private constructor(ctx: StageContext, fence: Fence<DedupState>, state: DedupState | undefined) {
+  private constructor(
+    ctx: StageContext,
+    fence: Fence<DedupState>,
+    state: DedupState | undefined,
+    copyStrings: boolean,
+  ) {
     this.ctx = ctx;
     this.fence = fence;
-    this.validate = compileValidator(ctx.domain);
+    this.validate = validatorOf(ctx.domain, copyStrings);
     // With a store, ids a state from before it may hold are not carried over (documented).
     this.dedup = ctx.dedup === undefined ? new Deduplicator(ctx.domain, state) : null;
     this.silver = layerSchemas(ctx.domain).silver;
   }
 
-  /** Loads the dedup state of one topic partition. */
+  /**
+   * Loads the dedup state of one topic partition.
+   * @param options.copyStrings whether the events' long strings are copied out of the record
+   *   texts (`compileValidator`). Keep the default when the events outlive their batch (the
+   *   embedded pipeline holds them in its windows, CEP and dedup set); the AWS consumer, which
+   *   publishes them and lets them go, turns it off. @default true
+   */
   static async open(
     ctx: StageContext,
     at: { readonly topic: string; readonly partition: number },
+    options: { readonly copyStrings?: boolean } = {},
   ): Promise<EnrichStage> {
     if (ctx.deadLetters === undefined) throw new Error('EnrichStage needs a dead-letter sink in its context');
     const { fence, state } = await Fence.open<DedupState>(ctx.state, { consumer: CONSUMERS.enrich, ...at });
-    return new EnrichStage(ctx, fence, state);
+    return new EnrichStage(ctx, fence, state, options.copyStrings !== false);
   }
 
   /** Last offset applied (committed or not). */

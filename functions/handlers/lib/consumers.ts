@@ -238,7 +238,13 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
       async (loaded: StateRecord<unknown>, out) => {
         const store = new AttemptStateStore(loaded);
         const ctx = context(deps, out, store);
-        const stage = await EnrichStage.open(ctx, { topic: b.topic, partition: b.partition });
+        // The events are published and let go with the batch (ids are kept in DynamoDB): their
+        // strings need not be copied out of the record texts.
+        const stage = await EnrichStage.open(
+          ctx,
+          { topic: b.topic, partition: b.partition },
+          { copyStrings: false },
+        );
         const r = await stage.apply({ topic: b.topic, partition: b.partition, records: b.records });
         if (r.range === undefined) return undefined;
         const quality = batchQualityRow(r.range, {

@@ -6,6 +6,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -137,6 +139,80 @@ describe('FlatJsonScanner', () => {
     expect(Object.is(slots[5], -0)).toBe(true);
   });
 
+  it('parses timestamp fields in place: epoch ms for an ISO string, out of the subset for a bad one', () => {
+    const scanner = new FlatJsonScanner(['ts', { name: 'at', timestamp: true }]);
+    const slots: unknown[] = [];
+    const tsText = fc.oneof(
+      fc.constantFrom(
+        '2026-11-02T08:00:00.145Z',
+        '2026-11-02T08:00+01:00',
+        '2026-02-30T00:00Z',
+        '2026-11-02',
+      ),
+      fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString()),
+      fc.string({ maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          tsText.map((t) => JSON.stringify(t)),
+          numberText,
+        ),
+        fc.constantFrom('', ',"x":"2026-11-02T08:00:00Z"'),
+        (at, more) => {
+          const text = `{"ts":${at},"at":${at}${more}}`;
+          const parsed = JSON.parse(text) as { at: unknown };
+          const ok = scanner.scan(text, slots);
+          if (typeof parsed.at === 'string') {
+            // Not a timestamp: out of the subset, so that the validator's general path names it.
+            const ms = parseIsoTimestamp(parsed.at);
+            expect(ok).toBe(ms !== undefined);
+            if (ok) {
+              expect(slots[1]).toBe(ms);
+              expect(slots[0]).toBe(parsed.at);
+            }
+          } else {
+            expect(ok).toBe(true);
+            expect(Object.is(slots[1], parsed.at)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads strings of a field with known values exactly, near misses included', () => {
+    const known = ['transaction', 'login', 'page_view', 'EUR', 'E', 'login2'];
+    const scanner = new FlatJsonScanner([{ name: 'type', known }]);
+    const slots: unknown[] = [];
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(...known, 'logi', 'loginn', 'EUR ', ''), fc.string({ maxLength: 12 })),
+        (v) => {
+          const text = JSON.stringify({ type: v });
+          if (!scanner.scan(text, slots)) return;
+          expect(slots[0]).toBe(v);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches in place only names and known values that a JSON text holds as themselves', () => {
+    // `a"b` can only appear escaped: a match of its characters followed by a quote would accept
+    // a text that is not JSON.
+    const scanner = new FlatJsonScanner([
+      'x',
+      { name: 'a"b', known: ['q"', 'ok'] },
+      { name: 'k', known: ['q"'] },
+    ]);
+    const slots: unknown[] = [];
+    expect(scanner.scan('{"x":1,"a"b":2}', slots)).toBe(false);
+    expect(scanner.scan('{"x":1,"k":"q"",}', slots)).toBe(false);
+    expect(scanner.scan('{"x":1,"k":"q"}', slots)).toBe(true);
+    expect(slots[2]).toBe('q');
+  });
+
   it('converts numbers exactly like JSON.parse', () => {
     const scanner = new FlatJsonScanner(['n']);
     const slots: unknown[] = [];
@@ -207,6 +283,7 @@ describe('validator with the scanner', () => {
   const payments = loadDomain('payments');
   const fast = compileValidator(payments);
   const slow = compileValidator(payments, { fastPath: false });
+  const uncopied = compileValidator(payments, { copyStrings: false });
   const values = [...generateEvents(payments, 400, { seed: 5, poisonRate: 0.1 })].map((r) => r.value);
 
   it('agrees with the interpreting checker on damaged and reshaped events', () => {
@@ -229,11 +306,44 @@ describe('validator with the scanner', () => {
             }
           }
           const rec = { topic: 't', partition: 0, offset: 1, key: null, value: text };
-          expect(fast(rec)).toEqual(slow(rec));
+          const expected = slow(rec);
+          expect(fast(rec)).toEqual(expected);
+          expect(uncopied(rec)).toEqual(expected);
         },
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('copyStrings', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const payments = loadDomain('payments');
+
+  /** Heap bytes still used by the event ids after their records (each with a 20 KB field the contract ignores) are let go. */
+  function retainedByIds(copyStrings: boolean): number {
+    const validate = compileValidator(payments, { copyStrings });
+    const pad = 'p'.repeat(20_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const ids: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const value = `{"event_id":"e-${String(i).padStart(30, '0')}","event_type":"login","user_id":"u-1","ts":1793606400000,"note":"${pad}${i}"}`;
+      const r = validate({ topic: 't', partition: 0, offset: i, key: null, value, plain: true });
+      if (!r.ok) throw new Error(r.reason.message);
+      ids.push(r.event.id);
+    }
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    expect(ids[1999]).toBe(`e-${'0'.repeat(26)}1999`);
+    return retained;
+  }
+
+  it('on (the default): a kept id does not keep its record text alive; off: it does', () => {
+    // 2,000 records of 20 KB: 40 MB if the ids kept them, about 100 KB of ids otherwise.
+    expect(retainedByIds(true)).toBeLessThan(4_000_000);
+    expect(retainedByIds(false)).toBeGreaterThan(30_000_000);
   });
 });
 
@@ -285,6 +395,29 @@ describe('parseIsoTimestamp without Date.UTC', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+
+  it('reads a range of a longer text exactly as that range alone, never past its end', () => {
+    const GRAMMAR = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d([.,]\d{1,9})?)?([Zz]|[+-]\d\d:?\d\d)$/;
+    const iso = fc.oneof(
+      fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString()),
+      fc.constantFrom('2026-11-02T08:00+05:30', '2026-11-02 08:00:01,5-0130', '2026-11-02T08:00:59'),
+    );
+    // Damaged texts too: cut, or with a character replaced.
+    const text = fc.tuple(iso, fc.nat(), fc.constantFrom('', '9', ':', 'Z', '+', '.')).map(([t, at, ch]) => {
+      const i = at % (t.length + 1);
+      return at % 3 === 0 ? t.slice(0, i) : t.slice(0, i) + ch + t.slice(i + 1);
+    });
+    const around = fc.stringMatching(/^[0-9:Z+.\-"]{0,4}$/);
+    fc.assert(
+      fc.property(text, around, around, (t, before, after) => {
+        const whole = before + t + after;
+        const alone = parseIsoTimestamp(t);
+        expect(parseIsoTimestamp(whole, before.length, before.length + t.length)).toBe(alone);
+        if (alone !== undefined) expect(t).toMatch(GRAMMAR);
+      }),
+      { numRuns: 5000 },
     );
   });
 });
