@@ -2,8 +2,8 @@
  * Core engine benchmark (issue 3): 1M generated payments events on one core.
  * Measures the generator, decode + validate + enrich (from Lambda Kafka events, base64; as the AWS
  * enrich consumer runs it, and with the strings copied out of the record texts as the embedded
- * pipeline needs), de-duplication, each window type alone, CEP, windows + CEP together, and the whole chain end
- * to end; reports the size of CEP state per 10k keys with state.
+ * pipeline needs), de-duplication, each window type alone, CEP, windows + CEP together, and the
+ * whole chain end to end; reports the size of CEP state per 10k keys with state.
  *
  *   npm run bench -- core [--events 1000000] [--seed 1] [--repeat 3] [--baseline <git ref>] [--no-cache] [--only <measure>]
  *

@@ -238,8 +238,8 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
       async (loaded: StateRecord<unknown>, out) => {
         const store = new AttemptStateStore(loaded);
         const ctx = context(deps, out, store);
-        // The events are published and let go with the batch (ids are kept in DynamoDB): their
-        // strings need not be copied out of the record texts.
+        // The events are published and let go with the batch (their ids go to DynamoDB, or into
+        // the state saved below): their strings need not be copied out of the record texts.
         const stage = await EnrichStage.open(
           ctx,
           { topic: b.topic, partition: b.partition },
