@@ -620,6 +620,8 @@ export class FlatJsonScanner {
   > | null>;
   /** Per slot: the name with its closing quote and the colon after it (compact JSON). */
   private readonly closedNames: readonly string[];
+  /** Per slot: the name as the next key of compact JSON, `,"name":`. */
+  private readonly nextNames: readonly string[];
   private readonly copyStrings: boolean;
   /**
    * `follows[s]`: the slot whose key came after slot `s`'s key last time (`follows[n]`: the first
@@ -644,6 +646,7 @@ export class FlatJsonScanner {
     this.plainNames = names.map(isPlainName);
     // Joined, not concatenated: `join` makes flat strings, which `startsWith` compares directly.
     this.closedNames = names.map((n) => [n, '":'].join(''));
+    this.nextNames = names.map((n) => [',"', n, '":'].join(''));
     this.timestamps = specs.map((f) => f.timestamp === true);
     this.known = specs.map((f) => {
       const values = (f.known ?? []).filter((v) => v.length > 0 && isPlainName(v));
@@ -673,6 +676,7 @@ export class FlatJsonScanner {
     const firstCodes = this.firstCodes;
     const plainNames = this.plainNames;
     const closedNames = this.closedNames;
+    const nextNames = this.nextNames;
     const nNames = codes.length;
     for (let f = 0; f < nNames; f++) slots[f] = undefined;
     const follows = this.follows;
@@ -684,38 +688,45 @@ export class FlatJsonScanner {
     c = s.charCodeAt(++i);
     while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
     if (c === 125 /* } */) return this.onlyWhitespace(s, i + 1);
+    // The slot of a key already matched together with the comma before it (see the end of the loop).
+    let fused = -1;
     for (;;) {
-      // Key. Producers write their fields in a few fixed orders: the name that followed the last
-      // match last time is tried first, in place (name, closing quote and colon, with one
-      // `startsWith`: cheaper than comparing char by char), then the key's end is looked up and
-      // all the names are tried.
-      if (c !== QUOTE) return false;
-      const ka = i + 1;
-      const guess = follows[prev]!;
       let slot = -1;
       let j = -1;
-      if (guess < nNames && plainNames[guess]! && s.startsWith(closedNames[guess]!, ka)) {
-        slot = guess;
-        i = ka + lengths[guess]! + 2;
+      if (fused >= 0) {
+        slot = fused;
+        fused = -1;
       } else {
-        j = plain ? s.indexOf('"', ka) : stringEnd(s, ka);
-        if (j < 0) return false;
-        const klen = j - ka;
-        const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
-        for (let f = 0; slot < 0 && f < nNames; f++) {
-          if (firstCodes[f] === k0 && lengths[f] === klen) {
-            const name = codes[f]!;
-            let k = 1;
-            while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
-            if (k === klen) slot = f;
+        // Key. Producers write their fields in a few fixed orders: the name that followed the last
+        // match last time is tried first, in place (name, closing quote and colon, with one
+        // `startsWith`: cheaper than comparing char by char), then the key's end is looked up and
+        // all the names are tried.
+        if (c !== QUOTE) return false;
+        const ka = i + 1;
+        const guess = follows[prev]!;
+        if (guess < nNames && plainNames[guess]! && s.startsWith(closedNames[guess]!, ka)) {
+          slot = guess;
+          i = ka + lengths[guess]! + 2;
+        } else {
+          j = plain ? s.indexOf('"', ka) : stringEnd(s, ka);
+          if (j < 0) return false;
+          const klen = j - ka;
+          const k0 = klen > 0 ? s.charCodeAt(ka) : -1;
+          for (let f = 0; slot < 0 && f < nNames; f++) {
+            if (firstCodes[f] === k0 && lengths[f] === klen) {
+              const name = codes[f]!;
+              let k = 1;
+              while (k < klen && name[k] === s.charCodeAt(ka + k)) k++;
+              if (k === klen) slot = f;
+            }
           }
+          if (slot >= 0) follows[prev] = slot;
+          i = j + 1;
+          c = s.charCodeAt(i);
+          while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
+          if (c !== 58 /* : */) return false;
+          i++;
         }
-        if (slot >= 0) follows[prev] = slot;
-        i = j + 1;
-        c = s.charCodeAt(i);
-        while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
-        if (c !== 58 /* : */) return false;
-        i++;
       }
       if (slot >= 0) prev = slot;
       c = s.charCodeAt(i);
@@ -809,6 +820,14 @@ export class FlatJsonScanner {
         i += 4;
       } else return false;
       if (slot >= 0) slots[slot] = value;
+      // The expected next key right after a comma, in compact JSON: comma, name, quotes and
+      // colon in one `startsWith`.
+      const next = follows[prev]!;
+      if (next < nNames && plainNames[next]! && s.startsWith(nextNames[next]!, i)) {
+        fused = next;
+        i += lengths[next]! + 4;
+        continue;
+      }
       c = s.charCodeAt(i);
       while (c === WS_SPACE || c === WS_LF || c === WS_CR || c === WS_TAB) c = s.charCodeAt(++i);
       if (c === 44 /* , */) {
