@@ -20,6 +20,13 @@ function digits(s: string, from: number, count: number): number {
 }
 
 /**
+ * The minute part (`YYYY-MM-DDTHH:MM`) of the last valid timestamp parsed with a year of 100 or
+ * later, and its epoch ms at UTC; '' before the first.
+ */
+let lastMinute = '';
+let lastMinuteMs = 0;
+
+/**
  * Parses an ISO-8601 date-time WITH a zone into epoch milliseconds:
  * `YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM|±HHMM)`; `t`/`z` and a space separator are accepted.
  * Fractions beyond milliseconds are truncated. Returns `undefined` for anything else (including a
@@ -31,21 +38,49 @@ export function parseIsoTimestamp(s: string, from = 0, to = s.length): number | 
   const len = to - from;
   if (len < 17 || len > 40) return undefined;
   const o = from;
-  const year = digits(s, o, 4);
-  const month = digits(s, o + 5, 2);
-  const day = digits(s, o + 8, 2);
-  const hour = digits(s, o + 11, 2);
-  const minute = digits(s, o + 14, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) {
-    return undefined;
+  let year = 0;
+  let month = 0;
+  let day = 0;
+  let hour = 0;
+  let minute = 0;
+  // The minute part, `YYYY-MM-DDTHH:MM`, is the same as the previous call's in a stream in event
+  // time order: one `startsWith` then stands for parsing and checking it.
+  let minuteMs: number;
+  if (lastMinute !== '' && s.startsWith(lastMinute, o)) minuteMs = lastMinuteMs;
+  else {
+    year = digits(s, o, 4);
+    month = digits(s, o + 5, 2);
+    day = digits(s, o + 8, 2);
+    hour = digits(s, o + 11, 2);
+    minute = digits(s, o + 14, 2);
+    if (
+      year < 0 ||
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      hour < 0 ||
+      hour > 23 ||
+      minute < 0 ||
+      minute > 59
+    ) {
+      return undefined;
+    }
+    if (s.charCodeAt(o + 4) !== DASH || s.charCodeAt(o + 7) !== DASH || s.charCodeAt(o + 13) !== COLON)
+      return undefined;
+    const sep = s.charCodeAt(o + 10);
+    if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return undefined;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+    if (day > maxDay) return undefined;
+    // Date.UTC reads years 0-99 as 1900-1999: that (rare) case stays on Date.UTC, below, uncached.
+    if (year < 100) minuteMs = Number.NaN;
+    else {
+      minuteMs = epochDay(year, month, day) * DAY_MS + hour * HOUR_MS + minute * 60_000;
+      // A copy, not a slice that would keep the whole record text alive.
+      lastMinute = JSON.parse(JSON.stringify(s.slice(o, o + 16))) as string;
+      lastMinuteMs = minuteMs;
+    }
   }
-  if (s.charCodeAt(o + 4) !== DASH || s.charCodeAt(o + 7) !== DASH || s.charCodeAt(o + 13) !== COLON)
-    return undefined;
-  const sep = s.charCodeAt(o + 10);
-  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return undefined;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  if (day > maxDay) return undefined;
   let i = o + 16;
   let second = 0;
   let millis = 0;
@@ -90,16 +125,9 @@ export function parseIsoTimestamp(s: string, from = 0, to = s.length): number | 
   } else {
     return undefined;
   }
-  // Date.UTC reads years 0-99 as 1900-1999: keep that (rare) case on Date.UTC, exactly as before.
-  if (year < 100) return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
-  return (
-    epochDay(year, month, day) * DAY_MS +
-    hour * HOUR_MS +
-    minute * 60_000 +
-    second * 1000 +
-    millis -
-    offsetMin * 60_000
-  );
+  if (Number.isNaN(minuteMs))
+    return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
+  return minuteMs + second * 1000 + millis - offsetMin * 60_000;
 }
 
 let lastCivil = -1;

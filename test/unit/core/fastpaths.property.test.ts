@@ -398,6 +398,45 @@ describe('parseIsoTimestamp without Date.UTC', () => {
     );
   });
 
+  it('gives the same with the minute part remembered from the previous call as parsed afresh', () => {
+    const minute = fc
+      .tuple(
+        fc.integer({ min: -30_610_224_000_000, max: 253_402_300_799_999 }),
+        fc.constantFrom('T', 't', ' '),
+      )
+      .map(([ms, sep]) => new Date(ms).toISOString().slice(0, 16).replace('T', sep));
+    const tail = fc.oneof(
+      fc.constantFrom(
+        'Z',
+        'z',
+        ':00Z',
+        ':59.999Z',
+        ':60Z',
+        ':5Z',
+        '+05:30',
+        '-0130',
+        ':00.Z',
+        ':00,5+01:00',
+        '',
+      ),
+      fc.constantFrom(':00.1234567891Z', ':07.1Z', '+24:00', ':00Zx'),
+      fc.string({ maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(minute, fc.array(tail, { minLength: 1, maxLength: 5 }), (m, tails) => {
+        for (const t of tails) {
+          const text = m + t;
+          const remembered = parseIsoTimestamp(text);
+          // Another minute (year 0999, never generated above) makes the next call parse afresh.
+          parseIsoTimestamp('0999-01-01T00:00Z');
+          expect(remembered).toBe(parseIsoTimestamp(text));
+          if (remembered !== undefined) expect(Number.isInteger(remembered)).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('reads a range of a longer text exactly as that range alone, never past its end', () => {
     const GRAMMAR = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d([.,]\d{1,9})?)?([Zz]|[+-]\d\d:?\d\d)$/;
     const iso = fc.oneof(
