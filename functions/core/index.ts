@@ -103,6 +103,7 @@ export {
   type ValidationResult,
   type Validator,
   validateAndEnrich,
+  validatorOf,
 } from './validate.ts';
 export { nextVersion, stateAsOf, type Versioned } from './versioned.ts';
 export { mergeWindowStates, WindowEngine, type WindowOutput, type WindowState } from './windows.ts';

@@ -608,8 +608,6 @@ export class FlatJsonScanner {
   private readonly codes: ReadonlyArray<readonly number[]>;
   private readonly lengths: readonly number[];
   private readonly firstCodes: readonly number[];
-  /** Per slot: the name can be matched in place ({@link isPlainName}). */
-  private readonly plainNames: readonly boolean[];
   private readonly timestamps: readonly boolean[];
   /**
    * Per slot, per first character code (0..127): the known values starting with it, each with its
@@ -618,10 +616,10 @@ export class FlatJsonScanner {
   private readonly known: ReadonlyArray<ReadonlyArray<
     ReadonlyArray<readonly [string, string]> | undefined
   > | null>;
-  /** Per slot: the name with its closing quote and the colon after it (compact JSON). */
-  private readonly closedNames: readonly string[];
-  /** Per slot: the name as the next key of compact JSON, `,"name":`. */
-  private readonly nextNames: readonly string[];
+  /** Per slot: the name with its closing quote and the colon after it (compact JSON); null: see below. */
+  private readonly closedNames: ReadonlyArray<string | null>;
+  /** Per slot: the name as the next key of compact JSON, `,"name":`; null: see below. */
+  private readonly nextNames: ReadonlyArray<string | null>;
   private readonly copyStrings: boolean;
   /**
    * `follows[s]`: the slot whose key came after slot `s`'s key last time (`follows[n]`: the first
@@ -643,10 +641,10 @@ export class FlatJsonScanner {
     this.codes = names.map((n) => Array.from(n, (ch) => ch.charCodeAt(0)));
     this.lengths = names.map((n) => n.length);
     this.firstCodes = names.map((n) => n.charCodeAt(0));
-    this.plainNames = names.map(isPlainName);
-    // Joined, not concatenated: `join` makes flat strings, which `startsWith` compares directly.
-    this.closedNames = names.map((n) => [n, '":'].join(''));
-    this.nextNames = names.map((n) => [',"', n, '":'].join(''));
+    // Null for a name that cannot be matched in place ({@link isPlainName}). Joined, not
+    // concatenated: `join` makes flat strings, which `startsWith` compares directly.
+    this.closedNames = names.map((n) => (isPlainName(n) ? [n, '":'].join('') : null));
+    this.nextNames = names.map((n) => (isPlainName(n) ? [',"', n, '":'].join('') : null));
     this.timestamps = specs.map((f) => f.timestamp === true);
     this.known = specs.map((f) => {
       const values = (f.known ?? []).filter((v) => v.length > 0 && isPlainName(v));
@@ -674,7 +672,6 @@ export class FlatJsonScanner {
     const codes = this.codes;
     const lengths = this.lengths;
     const firstCodes = this.firstCodes;
-    const plainNames = this.plainNames;
     const closedNames = this.closedNames;
     const nextNames = this.nextNames;
     const nNames = codes.length;
@@ -704,7 +701,8 @@ export class FlatJsonScanner {
         if (c !== QUOTE) return false;
         const ka = i + 1;
         const guess = follows[prev]!;
-        if (guess < nNames && plainNames[guess]! && s.startsWith(closedNames[guess]!, ka)) {
+        const closed = guess < nNames ? closedNames[guess]! : null;
+        if (closed !== null && s.startsWith(closed, ka)) {
           slot = guess;
           i = ka + lengths[guess]! + 2;
         } else {
@@ -823,7 +821,8 @@ export class FlatJsonScanner {
       // The expected next key right after a comma, in compact JSON: comma, name, quotes and
       // colon in one `startsWith`.
       const next = follows[prev]!;
-      if (next < nNames && plainNames[next]! && s.startsWith(nextNames[next]!, i)) {
+      const nextName = next < nNames ? nextNames[next]! : null;
+      if (nextName !== null && s.startsWith(nextName, i)) {
         fused = next;
         i += lengths[next]! + 4;
         continue;
@@ -849,17 +848,31 @@ export class FlatJsonScanner {
   }
 }
 
-const compiled = new WeakMap<Domain, Validator>();
+const compiled = new WeakMap<Domain, Map<boolean, Validator>>();
 
 /**
- * Validates and enriches one record against `domain` (the compiled validator is cached per
- * domain object). See {@link compileValidator} for the rules.
+ * The validator of `domain`, compiled once per domain object and `copyStrings` (a Lambda opens a
+ * stage per batch). See {@link compileValidator}.
+ */
+export function validatorOf(domain: Domain, options: { readonly copyStrings?: boolean } = {}): Validator {
+  const copyStrings = options.copyStrings !== false;
+  let byCopy = compiled.get(domain);
+  if (byCopy === undefined) {
+    byCopy = new Map();
+    compiled.set(domain, byCopy);
+  }
+  let v = byCopy.get(copyStrings);
+  if (v === undefined) {
+    v = compileValidator(domain, { copyStrings });
+    byCopy.set(copyStrings, v);
+  }
+  return v;
+}
+
+/**
+ * Validates and enriches one record against `domain` (with {@link validatorOf}'s validator). See
+ * {@link compileValidator} for the rules.
  */
 export function validateAndEnrich(domain: Domain, record: RawRecord): ValidationResult {
-  let v = compiled.get(domain);
-  if (v === undefined) {
-    v = compileValidator(domain);
-    compiled.set(domain, v);
-  }
-  return v(record);
+  return validatorOf(domain)(record);
 }

@@ -1,16 +1,15 @@
 import type { SourceRange } from '../adapters/parquet/partition.ts';
 import {
-  compileValidator,
   type DeadLetter,
   Deduplicator,
   type DedupState,
-  type Domain,
   layerSchemas,
   type Row,
   type SilverEvent,
   type TableSchema,
   toDeadLetter,
   type Validator,
+  validatorOf,
 } from '../core/index.ts';
 import type { SourceBatch } from '../ports/event-source.ts';
 import { CONSUMERS, type StageContext } from './context.ts';
@@ -51,23 +50,6 @@ export interface EnrichResult {
   readonly written: Written;
 }
 
-const validators = new WeakMap<Domain, Map<boolean, Validator>>();
-
-/** The domain's validator, compiled once per process (a Lambda opens a stage per batch). */
-function validatorOf(domain: Domain, copyStrings: boolean): Validator {
-  let byCopy = validators.get(domain);
-  if (byCopy === undefined) {
-    byCopy = new Map();
-    validators.set(domain, byCopy);
-  }
-  let v = byCopy.get(copyStrings);
-  if (v === undefined) {
-    v = compileValidator(domain, { copyStrings });
-    byCopy.set(copyStrings, v);
-  }
-  return v;
-}
-
 /** The state saved when the ids live in a `DedupStore`: only the fence matters. */
 const NO_IDS: DedupState = { version: 1, maxTs: null, buckets: [] };
 
@@ -87,7 +69,7 @@ export class EnrichStage {
   ) {
     this.ctx = ctx;
     this.fence = fence;
-    this.validate = validatorOf(ctx.domain, copyStrings);
+    this.validate = validatorOf(ctx.domain, { copyStrings });
     // With a store, ids a state from before it may hold are not carried over (documented).
     this.dedup = ctx.dedup === undefined ? new Deduplicator(ctx.domain, state) : null;
     this.silver = layerSchemas(ctx.domain).silver;
