@@ -13,7 +13,7 @@ import {
   MetricsCollector,
 } from '../../functions/adapters/embedded/index.ts';
 import { type Domain, DomainConfigError, loadDomain } from '../../functions/core/index.ts';
-import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
+import { Lakehouse, lakehouseTables, QueryError } from '../../functions/lakehouse/index.ts';
 import {
   defaultParquetWorkers,
   ParquetWritePool,
@@ -21,7 +21,7 @@ import {
   runPipeline,
 } from '../../functions/pipeline/index.ts';
 import type { EventSource } from '../../functions/ports/event-source.ts';
-import { loadReportData, renderReport } from '../../functions/report/index.ts';
+import { loadReportData, type ReportData, renderReport } from '../../functions/report/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
 import { requireNode22, UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
@@ -152,6 +152,12 @@ async function prepareOut(out: string): Promise<void> {
 }
 
 async function prepareReport(report: string): Promise<void> {
+  const existing = await stat(report).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new UserError(
+      `cannot write the report to ${report}: it is a folder (give a file, e.g. ${join(report, 'report.html')})`,
+    );
+  }
   try {
     await makeDirs(dirname(report));
     await access(dirname(report), fsConstants.W_OK);
@@ -178,7 +184,16 @@ async function writeReport(
 ): Promise<void> {
   const lakehouse = await Lakehouse.open({ root: out, tables: lakehouseTables(domain) });
   try {
-    const data = await loadReportData(lakehouse);
+    let data: ReportData;
+    try {
+      data = await loadReportData(lakehouse);
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      // The views behind the charts (sql/views/) are written for payments-shaped events.
+      throw new UserError(
+        `cannot build the report for domain ${domain.name}: its charts read views this domain's columns do not answer (${err.message}); the layers are in ${out}`,
+      );
+    }
     const rate = result.elapsedMs > 0 ? (result.produced * 1000) / result.elapsedMs : 0;
     const html = renderReport(
       {
@@ -197,7 +212,9 @@ async function writeReport(
       },
       data,
     );
-    await writeFile(file, html);
+    await writeFile(file, html).catch((err: unknown) => {
+      throw new UserError(`cannot write the report to ${file}: ${(err as Error).message}`);
+    });
   } finally {
     lakehouse.close();
   }
@@ -307,7 +324,16 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  if (report !== undefined) await writeReport(report, out, domain, result, source.description);
+  // A report that cannot be made is said after the summary: the run itself is done and kept.
+  let reportError: UserError | undefined;
+  if (report !== undefined) {
+    try {
+      await writeReport(report, out, domain, result, source.description);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      reportError = err;
+    }
+  }
   const summary: RunSummary = {
     result,
     source: source.description,
@@ -318,7 +344,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
       options.stack === 'local'
         ? 'the poison queue (SQS) of the local stack'
         : join(options.out, '_deadletter'),
-    report: options.report,
+    report: reportError === undefined ? options.report : undefined,
     blankLines: fileSource?.blankLines,
     peakRssBytes,
     cpuMs,
@@ -330,6 +356,11 @@ export async function runCommand(options: RunOptions): Promise<void> {
       `tidewater: conservation check failed: ${result.conservation.unaccounted} records unaccounted for, produced ${result.conservation.produced} vs bronze ${result.conservation.bronze}\n`,
     );
     process.exitCode = EXIT_CONSERVATION_FAILED;
+  }
+  if (reportError !== undefined) {
+    // Exit code 3 (conservation) says more than 2; the report's reason is still printed.
+    if (result.conservation.ok) throw reportError;
+    process.stderr.write(`tidewater: ${reportError.message}\n`);
   }
 }
 

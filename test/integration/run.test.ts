@@ -223,6 +223,46 @@ describe('tidewater run errors', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('refuses a report path that is a folder before running, in one line', async () => {
+    // Prepare
+    const folder = mkdtempSync(join(dir, 'report-'));
+    // Act
+    const r = await tidewater('run', '--generate', '10', '--out', join(dir, 'r'), '--report', folder);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `tidewater: cannot write the report to ${folder}: it is a folder (give a file, e.g. ${join(folder, 'report.html')})\n`,
+    );
+  });
+
+  it('keeps the run and its summary when the report cannot be made for the domain, and says why in one line', async () => {
+    // Prepare: the iot domain has no merchant or amount columns for the report's views.
+    const out = join(dir, 'iot');
+    const report = join(dir, 'iot.html');
+    // Act
+    const r = await tidewater(
+      'run',
+      '--generate',
+      '300',
+      '--domain',
+      'iot',
+      '--out',
+      out,
+      '--report',
+      report,
+      '--json',
+    );
+    // Assess
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, domain: 'iot', report: null });
+    expect(r.stderr).toMatch(
+      /^tidewater: cannot build the report for domain iot: .*; the layers are in .*iot\n$/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(join(out, 'silver', 'events')).length).toBeGreaterThan(0);
+  });
+
   it('names the stacks it knows when --stack is something else', async () => {
     // Prepare, Act
     const r = await tidewater('run', '--generate', '10', '--stack', 'aws');
