@@ -262,7 +262,7 @@ export class ObservabilityStack extends Stack {
         `${name}-OnFailureDepth`,
         dlqDepth(c.onFailureQueue),
         obs.deadLetterDepthAlarmThreshold,
-        `${name}: batches reached the on-failure queue; redrive them with \`tidewater redrive\`.`,
+        `${name}: batches exhausted their retries and reached the on-failure queue; each message names the batch's topic, partition and offsets: fix the cause, then reprocess those offsets.`,
       );
     }
     alarm(

@@ -15,7 +15,7 @@ import { type RetryOptions, withRetry } from './retry.ts';
  * message carries `valueRef` (that key) instead of `valueBase64`.
  *
  * Delivery is at least once: a batch retried after a failure may send a record again. Its
- * coordinates (topic, partition, offset) identify it; `tidewater redrive` and the tests
+ * coordinates (topic, partition, offset) identify it; whoever redrives the letters, and the tests,
  * de-duplicate on them.
  */
 export interface SqsDeadLetterSinkOptions {
