@@ -15,6 +15,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   import('./commands/generate.ts'),
   import('./commands/produce.ts'),
   import('./commands/query.ts'),
+  import('./commands/redrive.ts'),
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
 ];
