@@ -269,7 +269,7 @@ export class ObservabilityStack extends Stack {
       'PoisonDepth',
       dlqDepth(props.poisonQueue),
       obs.deadLetterDepthAlarmThreshold,
-      'Poison records are waiting in the dead-letter queue.',
+      'Poison records are waiting in the dead-letter queue; once their cause is fixed, `tidewater redrive --queue <its URL>` puts them back into Kafka.',
     );
   }
 }
