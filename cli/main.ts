@@ -16,6 +16,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   import('./commands/produce.ts'),
   import('./commands/query.ts'),
   import('./commands/redrive.ts'),
+  import('./commands/replay.ts'),
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
 ];

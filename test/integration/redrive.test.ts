@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
 import type { DeadLetter } from '../../functions/core/index.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { tidewater } from './cli.support.ts';
+import { readTopic } from './kafka.support.ts';
 
 const { kafkaBrokers } = endpoints();
 const id = randomUUID().slice(0, 8);
@@ -41,44 +42,6 @@ const CURRENCY = [1, 2, 3].map((n) =>
 );
 /** Not UTF-8: the bytes must come back exactly. */
 const BROKEN = [10, 11].map((n) => letter(n, 'invalid_utf8', null, Buffer.from([0x7b, 0xff, 0xfe, n])));
-
-/** The records of `topic`, all of them (the end offsets say how many there are). */
-async function records(): Promise<Array<Message<Buffer, Buffer, Buffer, Buffer>>> {
-  const c = new Consumer({
-    clientId: `redrive-read-${id}`,
-    groupId: `redrive-${randomUUID()}`,
-    bootstrapBrokers: kafkaBrokers,
-    maxWaitTime: 500,
-  });
-  try {
-    const ends = await c.listOffsets({ topics: [topic] });
-    const count = Number((ends.get(topic) ?? []).reduce((a, b) => a + b, 0n));
-    const out: Array<Message<Buffer, Buffer, Buffer, Buffer>> = [];
-    if (count === 0) return out;
-    const stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> = await c.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${out.length} of ${count} records in 30 s`)),
-        30_000,
-      );
-      stream.on('data', (m) => {
-        out.push(m);
-        if (out.length === count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    await stream.close();
-    return out;
-  } finally {
-    await c.close();
-  }
-}
 
 async function queueDepth(): Promise<number> {
   const r = await sqs.send(
@@ -131,7 +94,7 @@ describe('tidewater redrive', () => {
       left: { otherReason: 2, valueInOpsBucket: 0 },
       topics: { [topic]: 3 },
     });
-    const got = await records();
+    const got = await readTopic(topic);
     expect(got.map((m) => [m.key.toString(), m.value.toString()]).sort()).toEqual(
       CURRENCY.map((l) => [l.key, Buffer.from(l.valueBase64 ?? '', 'base64').toString()]).sort(),
     );
@@ -144,7 +107,7 @@ describe('tidewater redrive', () => {
     // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`would redrive 2 dead letters (invalid_utf8 2) into ${topic} 2`);
-    expect(await records()).toHaveLength(3);
+    expect(await readTopic(topic)).toHaveLength(3);
     expect(await queueDepth()).toBe(2);
   });
 
@@ -153,7 +116,7 @@ describe('tidewater redrive', () => {
     const r = await tidewater('redrive', '--queue', queueUrl, '--topic', topic);
     // Assess
     expect(r.code).toBe(0);
-    const values = (await records()).map((m) => m.value.toString('base64'));
+    const values = (await readTopic(topic)).map((m) => m.value.toString('base64'));
     expect(values).toHaveLength(5);
     for (const l of BROKEN) expect(values).toContain(l.valueBase64);
     expect(await queueDepth()).toBe(0);
