@@ -49,23 +49,14 @@ afterAll(async () => {
   await admin.close();
 });
 
+/** `tidewater replay --topic <source> --partition 0 ...args`. */
+const replaySource = (...args: string[]) =>
+  tidewater('replay', '--topic', source, '--partition', '0', ...args);
+
 describe('tidewater replay', () => {
   it('produces an offset range into another topic, by key, with its bytes and headers', async () => {
     // Act
-    const r = await tidewater(
-      'replay',
-      '--topic',
-      source,
-      '--partition',
-      '0',
-      '--from',
-      '2',
-      '--to',
-      '5',
-      '--into',
-      target,
-      '--json',
-    );
+    const r = await replaySource('--from', '2', '--to', '5', '--into', target, '--json');
     // Assess
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ replayed: 4, from: 2, to: 5, into: target });
@@ -76,7 +67,7 @@ describe('tidewater replay', () => {
 
   it('appends a range to its own partition, in order, up to the last record by default', async () => {
     // Act
-    const r = await tidewater('replay', '--topic', source, '--partition', '0', '--from', '8');
+    const r = await replaySource('--from', '8');
     // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`replayed 2 records of ${source}-0 (offsets 8..9) into ${source}\n`);
@@ -93,18 +84,7 @@ describe('tidewater replay', () => {
 
   it('produces nothing in a dry run', async () => {
     // Act
-    const r = await tidewater(
-      'replay',
-      '--topic',
-      source,
-      '--partition',
-      '0',
-      '--from',
-      '0',
-      '--into',
-      target,
-      '--dry-run',
-    );
+    const r = await replaySource('--from', '0', '--into', target, '--dry-run');
     // Assess
     expect(r.stdout).toBe(`would replay 12 records of ${source}-0 (offsets 0..11) into ${target}\n`);
     expect(await readTopic(target)).toHaveLength(4);
@@ -112,7 +92,7 @@ describe('tidewater replay', () => {
 
   it('says in one line what is wrong with a range, a partition or a topic', async () => {
     // Act
-    const past = await tidewater('replay', '--topic', source, '--partition', '0', '--from', '50');
+    const past = await replaySource('--from', '50');
     const partition = await tidewater('replay', '--topic', source, '--partition', '7', '--from', '0');
     const topic = await tidewater('replay', '--topic', `nope-${id}`, '--partition', '0', '--from', '0');
     const none = await tidewater('replay', '--topic', source);
