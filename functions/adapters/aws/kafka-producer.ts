@@ -98,12 +98,15 @@ export class KafkaEnrichedPublisher {
   }
 }
 
-/** Alerts to the alerts topic, keyed by the alerted key (user_id), value the gold/alerts row as JSON. */
+/**
+ * Alerts to the alerts topic, keyed by the alerted key (the domain's key field, `user_id` in
+ * payments: a column of gold/alerts), value the gold/alerts row as JSON.
+ */
 export class KafkaAlertSink implements AlertSink {
   private readonly producer: StringProducer;
   private readonly topic: string;
   private readonly keyField: string;
-  constructor(producer: StringProducer, topic: string, keyField = 'user_id') {
+  constructor(producer: StringProducer, topic: string, keyField: string) {
     this.producer = producer;
     this.topic = topic;
     this.keyField = keyField;

@@ -85,7 +85,7 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
       : {}),
     ...(consumer === 'cep'
       ? {
-          alerts: new KafkaAlertSink(kafka(), config.topics.alerts),
+          alerts: new KafkaAlertSink(kafka(), config.topics.alerts, domain.keyField),
           ...withCepKeys(domain, clients.dynamodb, config.stateTable),
         }
       : {}),
