@@ -1,17 +1,12 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { Admin, Producer } from '@platformatic/kafka';
 import type { Command } from 'commander';
 import type { DeadLetter } from '../../functions/core/index.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
-import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
+import { endpoints } from '../../localstack/endpoints.ts';
 import { parseCount } from '../args.ts';
 import { UserError } from '../errors.ts';
+import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -50,14 +45,6 @@ export interface RedriveResult {
   readonly left: { readonly otherReason: number; readonly valueInOpsBucket: number };
   /** Records per topic. */
   readonly topics: Readonly<Record<string, number>>;
-}
-
-/** SQS client for `queueUrl`: the local stack's emulator, or AWS (region from the URL). */
-function sqsFor(queueUrl: string): SQSClient {
-  const local = endpoints();
-  if (queueUrl.startsWith(local.awsEndpoint)) return new SQSClient(awsClientConfig(local));
-  const region = /^https:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1];
-  return new SQSClient(region === undefined ? {} : { region });
 }
 
 function parseLetter(m: Message): DeadLetter & { readonly valueRef?: string } {
@@ -124,22 +111,10 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   let producer: Producer | undefined;
   const partitionsOf = new Map<string, number>();
   try {
-    // Messages put back are invisible for this long, so one pass never receives them twice.
+    // Held messages stay invisible until the end, so one pass never receives them twice.
     const hold: Message[] = [];
     for (let done = 0; done < max; ) {
-      const received = await sqs
-        .send(
-          new ReceiveMessageCommand({
-            QueueUrl: queue,
-            MaxNumberOfMessages: Math.min(10, max - done),
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: 300,
-          }),
-        )
-        .catch((err: unknown) => {
-          throw new UserError(`cannot read the queue ${queue}: ${(err as Error).message}`);
-        });
-      const messages = received.Messages ?? [];
+      const messages = await receive(sqs, queue, max - done);
       if (messages.length === 0) break;
       const take: Array<{ message: Message; letter: DeadLetter }> = [];
       const drop: Message[] = [];
@@ -197,43 +172,15 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       }
       done += take.length;
       if (o.dryRun) hold.push(...take.map((t) => t.message), ...drop);
-      else await deleteAll(sqs, queue, [...take.map((t) => t.message), ...drop]);
+      else await deleteMessages(sqs, queue, [...take.map((t) => t.message), ...drop]);
     }
     // Everything not redriven is visible again for the consumers of the queue.
-    for (let i = 0; i < hold.length; i += 10) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queue,
-          Entries: hold.slice(i, i + 10).map((m, k) => ({
-            Id: String(k),
-            ReceiptHandle: m.ReceiptHandle ?? '',
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
+    await releaseMessages(sqs, queue, hold);
   } finally {
     await producer?.close();
     sqs.destroy();
   }
   return { queue, dryRun: o.dryRun === true, redriven, repeats, left, topics };
-}
-
-async function deleteAll(sqs: SQSClient, queue: string, messages: readonly Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const r = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queue,
-        Entries: messages
-          .slice(i, i + 10)
-          .map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-    if ((r.Failed ?? []).length > 0)
-      throw new Error(
-        `could not delete ${r.Failed?.length} redriven messages from ${queue}: ${r.Failed?.[0]?.Message}`,
-      );
-  }
 }
 
 function formatResult(r: RedriveResult): string {

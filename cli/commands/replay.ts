@@ -1,8 +1,10 @@
+import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
 import { Admin, Consumer, type Message, Producer } from '@platformatic/kafka';
 import { type Command, InvalidArgumentError } from 'commander';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import { UserError } from '../errors.ts';
+import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -15,9 +17,14 @@ import { formatCount } from '../ui/progress.ts';
  * partition, after its current end, in their order; into another topic (`--into`), to the
  * partition their key gives (as `tidewater produce` does). Replayed events that the pipeline had
  * already taken are dropped as duplicates by event_id (within the domain's dedup retention).
+ *
+ * `tidewater replay --on-failure-queue URL` replays every batch an event source mapping's SQS
+ * on-failure destination names (its `KafkaBatchInfo.recordsInfo`: per `"<topic>-<partition>"`, the
+ * first and last offset) into its own topic, and deletes each message once its ranges are replayed.
  */
 
 interface ReplayOptions {
+  readonly onFailureQueue?: string;
   readonly topic?: string;
   readonly partition?: number;
   readonly from?: number;
@@ -131,6 +138,67 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
+/** What an SQS on-failure destination of a Kafka event source mapping receives (the part used here). */
+interface OnFailureBatch {
+  readonly KafkaBatchInfo?: {
+    readonly recordsInfo?: Readonly<
+      Record<string, { readonly firstRecordOffset?: string; readonly lastRecordOffset?: string }>
+    >;
+  };
+}
+
+/** The ranges of an on-failure message: `"<topic>-<partition>"` (the topic may hold dashes) to offsets. */
+function rangesOf(m: SqsMessage): Array<{ topic: string; partition: number; from: number; to: number }> {
+  let body: OnFailureBatch | undefined;
+  try {
+    body = JSON.parse(m.Body ?? '') as OnFailureBatch;
+  } catch {
+    body = undefined;
+  }
+  const info = body?.KafkaBatchInfo?.recordsInfo;
+  if (info === undefined || info === null || typeof info !== 'object')
+    throw new UserError(
+      `message ${m.MessageId ?? '?'} has no KafkaBatchInfo.recordsInfo: is this an on-failure queue of a Kafka mapping?`,
+    );
+  return Object.entries(info).map(([key, r]) => {
+    const dash = key.lastIndexOf('-');
+    const range = {
+      topic: key.slice(0, dash),
+      partition: Number(key.slice(dash + 1)),
+      from: Number(r.firstRecordOffset),
+      to: Number(r.lastRecordOffset),
+    };
+    if (dash <= 0 || ![range.partition, range.from, range.to].every(Number.isSafeInteger))
+      throw new UserError(
+        `message ${m.MessageId ?? '?'}: cannot read the batch "${key}" ${JSON.stringify(r)}`,
+      );
+    return range;
+  });
+}
+
+/** Replays every batch the on-failure queue names; a message is deleted once its ranges are replayed. */
+export async function replayOnFailure(queue: string, o: ReplayOptions): Promise<ReplayResult[]> {
+  const sqs = sqsFor(queue);
+  const results: ReplayResult[] = [];
+  const hold: SqsMessage[] = [];
+  try {
+    for (;;) {
+      const messages = await receive(sqs, queue);
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        for (const range of rangesOf(m)) results.push(await replay({ ...o, ...range }));
+        if (o.dryRun) hold.push(m);
+        else await deleteMessages(sqs, queue, [m]);
+      }
+    }
+    // A dry run leaves every message where it was, visible again.
+    await releaseMessages(sqs, queue, hold);
+  } finally {
+    sqs.destroy();
+  }
+  return results;
+}
+
 /** The records of `topic`-`partition` with offsets `from..to`, in order. */
 async function readRange(
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
@@ -181,6 +249,10 @@ export function register(program: Command): void {
   program
     .command('replay')
     .description("one partition's offset range produced again, for the pipeline to process again")
+    .option(
+      '--on-failure-queue <url>',
+      'replay every batch this on-failure queue (SQS) names, instead of one range',
+    )
     .option('--topic <topic>', 'the topic to read')
     .option('--partition <p>', 'its partition', parsePartition)
     .option('--from <offset>', 'first offset', parseOffset)
@@ -203,17 +275,29 @@ Exit codes: 0 ok; 2 a usage problem, a missing topic or partition, a range outsi
 
 Examples:
   tidewater replay --topic tidewater.raw-events --partition 3 --from 1200 --to 1299
-  tidewater replay --topic tidewater.raw-events --partition 0 --from 0 --into scratch.raw --dry-run`,
+  tidewater replay --topic tidewater.raw-events --partition 0 --from 0 --into scratch.raw --dry-run
+  tidewater replay --on-failure-queue "$CEP_ON_FAILURE_QUEUE_URL" --dry-run`,
     )
     .action(async (o: ReplayOptions) => {
-      const r = await replay(o);
-      process.stdout.write(
-        `${
-          o.json
-            ? JSON.stringify(r)
-            : `${r.dryRun ? 'would replay' : 'replayed'} ${formatCount(r.replayed)} records of ${r.topic}-${r.partition} (offsets ${r.from}..${r.to}) into ${r.into}`
-        }\n`,
-      );
+      if (o.onFailureQueue !== undefined && (o.topic !== undefined || o.from !== undefined))
+        throw new UserError(
+          'give either --on-failure-queue or a range (--topic, --partition, --from), not both',
+        );
+      const results =
+        o.onFailureQueue === undefined ? [await replay(o)] : await replayOnFailure(o.onFailureQueue, o);
+      const line = (r: ReplayResult) =>
+        `${r.dryRun ? 'would replay' : 'replayed'} ${formatCount(r.replayed)} records of ${r.topic}-${r.partition} (offsets ${r.from}..${r.to}) into ${r.into}`;
+      const text =
+        o.onFailureQueue === undefined
+          ? o.json
+            ? JSON.stringify(results[0])
+            : line(results[0]!)
+          : o.json
+            ? JSON.stringify(results)
+            : results.length === 0
+              ? `no batch in ${o.onFailureQueue}`
+              : results.map(line).join('\n');
+      process.stdout.write(`${text}\n`);
     });
 }
 

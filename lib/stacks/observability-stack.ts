@@ -262,7 +262,7 @@ export class ObservabilityStack extends Stack {
         `${name}-OnFailureDepth`,
         dlqDepth(c.onFailureQueue),
         obs.deadLetterDepthAlarmThreshold,
-        `${name}: batches exhausted their retries and reached the on-failure queue; each message names the batch's topic, partition and offsets: fix the cause, then \`tidewater replay --topic T --partition P --from F --to L\`.`,
+        `${name}: batches exhausted their retries and reached the on-failure queue; each message names the batch's topic, partition and offsets: fix the cause, then \`tidewater replay --on-failure-queue <its URL>\`.`,
       );
     }
     alarm(

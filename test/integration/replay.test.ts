@@ -3,9 +3,16 @@
  * into another topic (by key) or its own (same partition, after its end), bytes and headers intact.
  */
 import { randomUUID } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Admin, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints } from '../../localstack/endpoints.ts';
+import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
+import { onFailureRecord, type PolledRecord } from '../../localstack/esm/event.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { tidewater } from './cli.support.ts';
 import { type BufferMessage, readTopic } from './kafka.support.ts';
@@ -88,6 +95,70 @@ describe('tidewater replay', () => {
     // Assess
     expect(r.stdout).toBe(`would replay 12 records of ${source}-0 (offsets 0..11) into ${target}\n`);
     expect(await readTopic(target)).toHaveLength(4);
+  });
+
+  it('replays the batches an on-failure queue names, and deletes their messages', async () => {
+    // Prepare: partition 1 gets three records; the mapping gave up on offsets 1..2 (as the local
+    // event source mapping writes it, in AWS's on-failure record format).
+    const producer = new Producer({
+      clientId: `replay-p1-${id}`,
+      bootstrapBrokers: kafkaBrokers,
+      idempotent: true,
+    });
+    await producer.send({
+      messages: ['a', 'b', 'c'].map((v) => ({
+        topic: source,
+        partition: 1,
+        key: Buffer.from(v),
+        value: Buffer.from(v),
+      })),
+    });
+    await producer.close();
+    const polled = (offset: number): PolledRecord => ({
+      topic: source,
+      partition: 1,
+      offset,
+      timestamp: Date.now(),
+      key: null,
+      value: null,
+      headers: [],
+    });
+    const sqs = new SQSClient(awsClientConfig());
+    const queue =
+      (await sqs.send(new CreateQueueCommand({ QueueName: `replay-onfailure-${id}` }))).QueueUrl ?? '';
+    const body = onFailureRecord({
+      requestId: 'r-1',
+      functionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:cep',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 4,
+      functionError: 'Unhandled',
+      now: Date.now(),
+      bootstrapServers: kafkaBrokers.join(','),
+      records: [polled(1), polled(2)],
+      payloadSize: 100,
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: JSON.stringify(body) }));
+    // Act
+    const dry = await tidewater('replay', '--on-failure-queue', queue, '--dry-run');
+    const r = await tidewater('replay', '--on-failure-queue', queue);
+    // Assess
+    expect(dry.stdout).toBe(`would replay 2 records of ${source}-1 (offsets 1..2) into ${source}\n`);
+    expect(r.stdout).toBe(`replayed 2 records of ${source}-1 (offsets 1..2) into ${source}\n`);
+    const partition1 = (await readTopic(source))
+      .filter((m) => m.partition === 1)
+      .sort((a, b) => Number(a.offset - b.offset));
+    expect(partition1.map((m) => m.value.toString())).toEqual(['a', 'b', 'c', 'b', 'c']);
+    const left = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(
+      Number(left.Attributes?.ApproximateNumberOfMessages) +
+        Number(left.Attributes?.ApproximateNumberOfMessagesNotVisible),
+    ).toBe(0);
+    sqs.destroy();
   });
 
   it('says in one line what is wrong with a range, a partition or a topic', async () => {
