@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Producer } from '@platformatic/kafka';
 import type { Command } from 'commander';
 import type { DeadLetter } from '../../functions/core/index.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
@@ -7,6 +7,7 @@ import { endpoints } from '../../localstack/endpoints.ts';
 import { parseCount } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
+import { partitionCounts } from '../topics.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -69,32 +70,6 @@ function parseLetter(m: Message): DeadLetter & { readonly valueRef?: string } {
   return l as DeadLetter;
 }
 
-async function partitionCounts(
-  brokers: readonly string[],
-  topics: readonly string[],
-): Promise<Map<string, number>> {
-  const admin = new Admin({ clientId: 'tidewater-redrive-admin', bootstrapBrokers: [...brokers] });
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.find((t) => !existing.has(t));
-    if (missing !== undefined)
-      throw new UserError(`topic ${missing} does not exist on ${brokers.join(',')} (pass --topic)`);
-    const metadata = await admin.metadata({ topics: [...topics], forceUpdate: true });
-    const counts = new Map<string, number>();
-    for (const t of topics) {
-      const n = metadata.topics.get(t)?.partitions.length ?? 0;
-      if (n === 0) throw new UserError(`topic ${t} does not exist on ${brokers.join(',')} (pass --topic)`);
-      counts.set(t, n);
-    }
-    return counts;
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot read topics from Kafka at ${brokers.join(',')}: ${(err as Error).message}`);
-  } finally {
-    await admin.close();
-  }
-}
-
 export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   const queue = o.queue ?? process.env['TIDEWATER_DLQ_URL'];
   if (queue === undefined || queue === '')
@@ -110,9 +85,10 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   let repeats = 0;
   let producer: Producer | undefined;
   const partitionsOf = new Map<string, number>();
+  // Held messages stay invisible until the end, so one pass never receives them twice; then,
+  // whatever happened, they are visible again for the queue's other readers.
+  const hold: Message[] = [];
   try {
-    // Held messages stay invisible until the end, so one pass never receives them twice.
-    const hold: Message[] = [];
     for (let done = 0; done < max; ) {
       const messages = await receive(sqs, queue, max - done);
       if (messages.length === 0) break;
@@ -143,7 +119,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
           (t) => !partitionsOf.has(t),
         );
         if (wanted.length > 0)
-          for (const [t, n] of await partitionCounts(brokers, wanted)) partitionsOf.set(t, n);
+          for (const [t, n] of await partitionCounts(brokers, wanted, 'pass --topic')) partitionsOf.set(t, n);
         producer ??= new Producer({
           clientId: 'tidewater-redrive',
           bootstrapBrokers: [...brokers],
@@ -174,11 +150,11 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
       if (o.dryRun) hold.push(...take.map((t) => t.message), ...drop);
       else await deleteMessages(sqs, queue, [...take.map((t) => t.message), ...drop]);
     }
-    // Everything not redriven is visible again for the consumers of the queue.
-    await releaseMessages(sqs, queue, hold);
   } finally {
-    await producer?.close();
-    sqs.destroy();
+    await releaseMessages(sqs, queue, hold).finally(async () => {
+      await producer?.close();
+      sqs.destroy();
+    });
   }
   return { queue, dryRun: o.dryRun === true, redriven, repeats, left, topics };
 }

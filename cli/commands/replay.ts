@@ -1,10 +1,11 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import { Admin, Consumer, type Message, Producer } from '@platformatic/kafka';
+import { Consumer, type Message, Producer } from '@platformatic/kafka';
 import { type Command, InvalidArgumentError } from 'commander';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import { UserError } from '../errors.ts';
 import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
+import { partitionCounts } from '../topics.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -17,6 +18,8 @@ import { formatCount } from '../ui/progress.ts';
  * partition, after its current end, in their order; into another topic (`--into`), to the
  * partition their key gives (as `tidewater produce` does). Replayed events that the pipeline had
  * already taken are dropped as duplicates by event_id (within the domain's dedup retention).
+ * A range is read whole before it is produced: it is meant for batches and ranges of up to some
+ * hundred thousand records, not for re-producing a topic.
  *
  * `tidewater replay --on-failure-queue URL` replays every batch an event source mapping's SQS
  * on-failure destination names (its `KafkaBatchInfo.recordsInfo`: per `"<topic>-<partition>"`, the
@@ -48,15 +51,6 @@ export interface ReplayResult {
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** Partition counts of `topics`; a UserError names the first that does not exist. */
-async function partitionCounts(admin: Admin, brokers: readonly string[], topics: readonly string[]) {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.find((t) => !existing.has(t));
-  if (missing !== undefined) throw new UserError(`topic ${missing} does not exist on ${brokers.join(',')}`);
-  const metadata = await admin.metadata({ topics: [...topics], forceUpdate: true });
-  return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
-}
-
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const topic = o.topic;
   const partition = o.partition;
@@ -65,7 +59,6 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     throw new UserError('give the range: --topic T --partition P --from OFFSET [--to OFFSET]');
   const into = o.into ?? topic;
   const brokers = o.brokers ? o.brokers.split(',').map((b) => b.trim()) : endpoints().kafkaBrokers;
-  const admin = new Admin({ clientId: 'tidewater-replay-admin', bootstrapBrokers: [...brokers] });
   const consumer = new Consumer({
     clientId: 'tidewater-replay',
     groupId: `tidewater-replay-${process.pid}-${Date.now()}`,
@@ -74,14 +67,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   });
   let producer: Producer | undefined;
   try {
-    const counts = await partitionCounts(admin, brokers, [...new Set([topic, into])]).catch(
-      (err: unknown) => {
-        if (err instanceof UserError) throw err;
-        throw new UserError(
-          `cannot read topics from Kafka at ${brokers.join(',')}: ${(err as Error).message}`,
-        );
-      },
-    );
+    const counts = await partitionCounts(brokers, [...new Set([topic, into])]);
     const n = counts.get(topic) ?? 0;
     if (partition >= n) throw new UserError(`topic ${topic} has partitions 0..${n - 1}, not ${partition}`);
     const earliest = Number(
@@ -134,7 +120,6 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   } finally {
     await producer?.close();
     await consumer.close();
-    await admin.close();
   }
 }
 
@@ -180,6 +165,7 @@ function rangesOf(m: SqsMessage): Array<{ topic: string; partition: number; from
 export async function replayOnFailure(queue: string, o: ReplayOptions): Promise<ReplayResult[]> {
   const sqs = sqsFor(queue);
   const results: ReplayResult[] = [];
+  // Held (dry run) messages are visible again at the end, whatever happened.
   const hold: SqsMessage[] = [];
   try {
     for (;;) {
@@ -191,10 +177,8 @@ export async function replayOnFailure(queue: string, o: ReplayOptions): Promise<
         else await deleteMessages(sqs, queue, [m]);
       }
     }
-    // A dry run leaves every message where it was, visible again.
-    await releaseMessages(sqs, queue, hold);
   } finally {
-    sqs.destroy();
+    await releaseMessages(sqs, queue, hold).finally(() => sqs.destroy());
   }
   return results;
 }
