@@ -1,5 +1,25 @@
-import { Admin } from '@platformatic/kafka';
+import { Admin, Producer } from '@platformatic/kafka';
+import { endpoints, parseBrokers } from '../localstack/endpoints.ts';
 import { UserError } from './errors.ts';
+
+/** The brokers of a `--brokers host:port[,...]` option; the local stack's without one. */
+export function brokersOf(option: string | undefined): string[] {
+  return option === undefined ? endpoints().kafkaBrokers : parseBrokers(option);
+}
+
+/**
+ * The CLI's producer of raw bytes: idempotent with acks=all (its own retries never duplicate a
+ * record), and it never creates a topic.
+ */
+export function kafkaProducer(clientId: string, brokers: readonly string[]): Producer {
+  return new Producer({
+    clientId,
+    bootstrapBrokers: [...brokers],
+    idempotent: true,
+    acks: -1,
+    autocreateTopics: false,
+  });
+}
 
 /**
  * The partition count of each of `topics` on `brokers`. A topic that does not exist, or a broker

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { Admin, Producer } from '@platformatic/kafka';
 import type { Command } from 'commander';
 import { GeneratorSource, JsonlFileSource } from '../../functions/adapters/embedded/index.ts';
 import {
@@ -13,6 +12,7 @@ import type { EventSource } from '../../functions/ports/event-source.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import { parseCount, parseRate, parseSeed } from '../args.ts';
 import { UserError } from '../errors.ts';
+import { brokersOf, kafkaProducer, partitionCounts } from '../topics.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 
 /**
@@ -58,39 +58,13 @@ function keyOf(domain: Domain, value: string | null): string | null {
   return null;
 }
 
-/** The number of partitions of `topic`; throws a UserError when it does not exist. */
-async function partitionCount(brokers: readonly string[], topic: string): Promise<number> {
-  const admin = new Admin({ clientId: 'tidewater-produce-admin', bootstrapBrokers: [...brokers] });
-  try {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const n = metadata.topics.get(topic)?.partitions.length ?? 0;
-    if (n === 0)
-      throw new UserError(
-        `topic ${topic} does not exist on ${brokers.join(',')} (deploy the stack or pass --topic)`,
-      );
-    return n;
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(
-      `cannot read topic ${topic} from Kafka at ${brokers.join(',')}: ${(err as Error).message}`,
-    );
-  } finally {
-    await admin.close();
-  }
-}
-
 export async function produceEvents(options: ProduceOptions): Promise<ProduceResult> {
   const topic = options.topic ?? DEFAULT_RAW_TOPIC;
   const brokers = options.brokers ?? endpoints().kafkaBrokers;
   const started = performance.now();
-  const partitions = await partitionCount(brokers, topic);
-  const producer = new Producer({
-    clientId: 'tidewater-produce',
-    bootstrapBrokers: [...brokers],
-    idempotent: true,
-    acks: -1,
-    autocreateTopics: false,
-  });
+  const partitions =
+    (await partitionCounts(brokers, [topic], 'deploy the stack or pass --topic')).get(topic) ?? 0;
+  const producer = kafkaProducer('tidewater-produce', brokers);
   const byPartition: Record<number, number> = {};
   let produced = 0;
   try {
@@ -197,7 +171,7 @@ export function register(program: Command): void {
         source,
         domain,
         topic: o.topic,
-        ...(o.brokers ? { brokers: o.brokers.split(',').map((b) => b.trim()) } : {}),
+        brokers: brokersOf(o.brokers),
         onProgress: (count, fraction) => bar.update({ fraction, count, elapsedMs: performance.now() - t0 }),
       }).finally(() => bar.done());
       const parts = Object.entries(result.byPartition)

@@ -1,13 +1,12 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { Producer } from '@platformatic/kafka';
+import type { Producer } from '@platformatic/kafka';
 import type { Command } from 'commander';
 import type { DeadLetter } from '../../functions/core/index.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
-import { endpoints } from '../../localstack/endpoints.ts';
 import { parseCount } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
-import { partitionCounts } from '../topics.ts';
+import { brokersOf, kafkaProducer, partitionCounts } from '../topics.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -75,7 +74,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
   if (queue === undefined || queue === '')
     throw new UserError('give the poison queue: --queue URL (or TIDEWATER_DLQ_URL)');
   const reasons = o.reason === undefined ? null : new Set(o.reason.split(',').map((r) => r.trim()));
-  const brokers = o.brokers ? o.brokers.split(',').map((b) => b.trim()) : endpoints().kafkaBrokers;
+  const brokers = brokersOf(o.brokers);
   const max = o.max ?? Number.POSITIVE_INFINITY;
   const sqs = sqsFor(queue);
   const redriven: Record<string, number> = {};
@@ -100,10 +99,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
         if (reasons !== null && !reasons.has(letter.reason.code)) {
           left.otherReason++;
           hold.push(m);
-        } else if (
-          typeof letter.valueBase64 !== 'string' &&
-          (letter as { valueRef?: string }).valueRef !== undefined
-        ) {
+        } else if (typeof letter.valueBase64 !== 'string' && letter.valueRef !== undefined) {
           left.valueInOpsBucket++;
           hold.push(m);
         } else if (seen.has(at)) {
@@ -120,13 +116,7 @@ export async function redrive(o: RedriveOptions): Promise<RedriveResult> {
         );
         if (wanted.length > 0)
           for (const [t, n] of await partitionCounts(brokers, wanted, 'pass --topic')) partitionsOf.set(t, n);
-        producer ??= new Producer({
-          clientId: 'tidewater-redrive',
-          bootstrapBrokers: [...brokers],
-          idempotent: true,
-          acks: -1,
-          autocreateTopics: false,
-        });
+        producer ??= kafkaProducer('tidewater-redrive', brokers);
         await producer.send({
           messages: take.map(({ letter }) => {
             const topic = o.topic ?? letter.topic;

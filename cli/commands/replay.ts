@@ -1,11 +1,11 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import { Consumer, type Message, Producer } from '@platformatic/kafka';
+import { Consumer, type Message, type Producer } from '@platformatic/kafka';
 import { type Command, InvalidArgumentError } from 'commander';
+import { parsePartitionId } from '../../functions/core/index.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
-import { endpoints } from '../../localstack/endpoints.ts';
 import { UserError } from '../errors.ts';
 import { deleteMessages, receive, releaseMessages, sqsFor } from '../queue.ts';
-import { partitionCounts } from '../topics.ts';
+import { brokersOf, kafkaProducer, partitionCounts } from '../topics.ts';
 import { formatCount } from '../ui/progress.ts';
 
 /**
@@ -58,7 +58,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   if (topic === undefined || partition === undefined || from === undefined)
     throw new UserError('give the range: --topic T --partition P --from OFFSET [--to OFFSET]');
   const into = o.into ?? topic;
-  const brokers = o.brokers ? o.brokers.split(',').map((b) => b.trim()) : endpoints().kafkaBrokers;
+  const brokers = brokersOf(o.brokers);
   const consumer = new Consumer({
     clientId: 'tidewater-replay',
     groupId: `tidewater-replay-${process.pid}-${Date.now()}`,
@@ -91,13 +91,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     if (from > to) throw new UserError(`--from ${from} is after --to ${to}: nothing to replay`);
     const records = await readRange(consumer, topic, partition, from, to);
     if (!o.dryRun && records.length > 0) {
-      producer = new Producer({
-        clientId: 'tidewater-replay',
-        bootstrapBrokers: [...brokers],
-        idempotent: true,
-        acks: -1,
-        autocreateTopics: false,
-      });
+      producer = kafkaProducer('tidewater-replay', brokers);
       const target = counts.get(into) ?? 1;
       for (let i = 0; i < records.length; i += 1_000) {
         await producer.send({
@@ -146,18 +140,14 @@ function rangesOf(m: SqsMessage): Array<{ topic: string; partition: number; from
       `message ${m.MessageId ?? '?'} has no KafkaBatchInfo.recordsInfo: is this an on-failure queue of a Kafka mapping?`,
     );
   return Object.entries(info).map(([key, r]) => {
-    const dash = key.lastIndexOf('-');
-    const range = {
-      topic: key.slice(0, dash),
-      partition: Number(key.slice(dash + 1)),
-      from: Number(r.firstRecordOffset),
-      to: Number(r.lastRecordOffset),
-    };
-    if (dash <= 0 || ![range.partition, range.from, range.to].every(Number.isSafeInteger))
+    const at = parsePartitionId(key);
+    const from = Number(r.firstRecordOffset);
+    const to = Number(r.lastRecordOffset);
+    if (at === undefined || !Number.isSafeInteger(from) || !Number.isSafeInteger(to))
       throw new UserError(
         `message ${m.MessageId ?? '?'}: cannot read the batch "${key}" ${JSON.stringify(r)}`,
       );
-    return range;
+    return { ...at, from, to };
   });
 }
 

@@ -85,6 +85,7 @@ export {
   type LambdaKafkaEvent,
   type LambdaKafkaHeader,
   type LambdaKafkaRecord,
+  parsePartitionId,
   partitionId,
   type RawRecord,
   toBase64,

@@ -241,3 +241,18 @@ export function toBase64(text: string): string {
 export function partitionId(c: { readonly topic: string; readonly partition: number }): string {
   return `${c.topic}-${c.partition}`;
 }
+
+const PARTITION_DIGITS = /^[0-9]+$/;
+
+/**
+ * The inverse of {@link partitionId}: `"<topic>-<partition>"` (the topic may hold dashes) read back;
+ * undefined when `id` is not of that form.
+ */
+export function parsePartitionId(id: string): { topic: string; partition: number } | undefined {
+  const dash = id.lastIndexOf('-');
+  if (dash <= 0) return undefined;
+  const digits = id.slice(dash + 1);
+  const partition = Number(digits);
+  if (!PARTITION_DIGITS.test(digits) || !Number.isSafeInteger(partition)) return undefined;
+  return { topic: id.slice(0, dash), partition };
+}

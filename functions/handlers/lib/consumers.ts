@@ -19,6 +19,7 @@ import {
   decodeKafkaEvent,
   type LambdaKafkaEvent,
   layerSchemas,
+  parsePartitionId,
   type SilverEvent,
   toDeadLetter,
   WindowEngine,
@@ -311,12 +312,12 @@ function decodeEnriched(
     const src = parseSource(r.headers.find(([n]) => n === SOURCE_HEADER)?.[1]);
     try {
       const e = decodeEnrichedRecord(domain, r);
-      const at = src === undefined ? -1 : src.id.lastIndexOf('-');
+      const origin = src === undefined ? undefined : parsePartitionId(src.id);
       // Windows see the raw record's coordinates (its partition's watermark, the late_events
       // row's coordinates, as in embedded runs); cep keeps the enriched ones its fence tracks.
       const event =
-        coordinates === 'source' && src !== undefined && at > 0
-          ? { ...e, topic: src.id.slice(0, at), partition: Number(src.id.slice(at + 1)), offset: src.offset }
+        coordinates === 'source' && src !== undefined && origin !== undefined
+          ? { ...e, ...origin, offset: src.offset }
           : e;
       return { offset: r.offset, src, event, letter: undefined };
     } catch (err) {

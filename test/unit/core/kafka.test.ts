@@ -4,6 +4,8 @@ import {
   decodeKafkaEvent,
   KafkaEventShapeError,
   type LambdaKafkaEvent,
+  parsePartitionId,
+  partitionId,
 } from '../../../functions/core/index.ts';
 import { loadKafkaFixture } from './helpers.ts';
 
@@ -136,5 +138,16 @@ describe('Lambda Kafka event decoding', () => {
     const sqs = { Records: [] } as unknown as LambdaKafkaEvent;
     // Act + Assess
     expect(() => decodeKafkaEvent(sqs)).toThrow(KafkaEventShapeError);
+  });
+});
+
+describe('partition ids', () => {
+  it('reads back a "<topic>-<partition>" id, dashes in the topic included, and nothing else', () => {
+    // Prepare
+    const at = { topic: 'payments-raw.v2-eu', partition: 12 };
+    // Act + Assess
+    expect(parsePartitionId(partitionId(at))).toEqual(at);
+    for (const bad of ['payments', '-3', 'payments-', 'payments-x', 'payments-1.5', 'payments-+1'])
+      expect(parsePartitionId(bad)).toBeUndefined();
   });
 });
