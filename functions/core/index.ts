@@ -33,6 +33,12 @@ export {
   mergeAggregates,
 } from './aggregate.ts';
 export {
+  batchSucceeded,
+  type KafkaBatchItemIdentifier,
+  type KafkaBatchResponse,
+  unappliedRecords,
+} from './batch-response.ts';
+export {
   type CepConfig,
   CepEngine,
   type CepKeyState,

@@ -338,8 +338,35 @@ export class KafkaConsumerFunction extends Construct {
     return this;
   }
 
-  /** Grants producing to `topic` of an MSK cluster with IAM authentication. */
+  /**
+   * Grants producing to `topic` of an MSK cluster with IAM authentication. The consumers' producer
+   * is idempotent (`idempotent: true` in `functions/adapters/aws/kafka-producer.ts`): its
+   * InitProducerId needs `kafka-cluster:WriteDataIdempotently` on the cluster (Amazon MSK
+   * Developer Guide, "Semantics of IAM access control actions and resources").
+   */
   grantMskProduce(clusterArn: string, topic: string): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: [
+        'kafka-cluster:Connect',
+        'kafka-cluster:DescribeCluster',
+        'kafka-cluster:WriteDataIdempotently',
+      ],
+      resourceArns: [clusterArn],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee: this.role,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        resourceArns: [mskResourceArn(this, clusterArn, 'topic', topic)],
+      }),
+    );
+  }
+
+  /**
+   * Grants reading the metadata (partitions) of `topic` of an MSK cluster with IAM authentication:
+   * the windows consumer asks for the raw topic's partitions (`topicPartitionIds`).
+   */
+  grantMskDescribeTopic(clusterArn: string, topic: string): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
@@ -347,7 +374,7 @@ export class KafkaConsumerFunction extends Construct {
     }).combine(
       iam.Grant.addToPrincipal({
         grantee: this.role,
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        actions: ['kafka-cluster:DescribeTopic'],
         resourceArns: [mskResourceArn(this, clusterArn, 'topic', topic)],
       }),
     );

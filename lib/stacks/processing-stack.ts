@@ -28,6 +28,8 @@ export const CONSUMER_WIRING: Readonly<
       readonly reads: TopicKey;
       readonly writes: Layer;
       readonly produces?: TopicKey;
+      /** Topics whose metadata (partitions) the function reads, besides the one it consumes. */
+      readonly describes?: readonly TopicKey[];
       readonly state: boolean;
     }
   >
@@ -41,7 +43,7 @@ export const CONSUMER_WIRING: Readonly<
   /** raw events → validate, de-duplicate, enrich → silver/events, and the enriched-events topic. */
   enrich: { reads: 'rawEvents', writes: 'silver', produces: 'enrichedEvents', state: true },
   /** enriched events → gold windows, sessions and late events. */
-  windows: { reads: 'enrichedEvents', writes: 'gold', state: true },
+  windows: { reads: 'enrichedEvents', writes: 'gold', describes: ['rawEvents'], state: true },
   /** enriched events → CEP → gold/alerts and the alerts topic. */
   cep: { reads: 'enrichedEvents', writes: 'gold', produces: 'alerts', state: true },
 };
@@ -169,6 +171,10 @@ export class ProcessingStack extends Stack {
       if (wiring.state) consumer.bindTable(FUNCTION_ENV.stateTable, props.stateTable);
       if (wiring.produces && props.msk) {
         consumer.grantMskProduce(props.msk.clusterArn, kafka.topics[wiring.produces].name);
+      }
+      if (props.msk) {
+        for (const t of wiring.describes ?? [])
+          consumer.grantMskDescribeTopic(props.msk.clusterArn, kafka.topics[t].name);
       }
       this.acknowledgeGrantWildcards(consumer, [
         `${props.lakehouse.bucketArnExportNames[wiring.writes]}/*`,

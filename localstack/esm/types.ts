@@ -26,10 +26,11 @@ export type LocalKafkaHandler = (
   context: LocalLambdaContext,
 ) => Promise<unknown> | unknown;
 
-/** A Kafka partial batch response (`FunctionResponseTypes: [ReportBatchItemFailures]`). */
-export interface KafkaBatchItemFailures {
-  batchItemFailures: { itemIdentifier: { partition: string; offset: number | string } }[];
-}
+/**
+ * A Kafka partial batch response (`FunctionResponseTypes: [ReportBatchItemFailures]`): the one
+ * definition the handlers answer with (`functions/core/batch-response.ts`).
+ */
+export type { KafkaBatchResponse as KafkaBatchItemFailures } from '../../functions/core/batch-response.ts';
 
 export interface StartEventSourceMappingsOptions {
   /** Cloud assembly folder. @default `<repo>/cdk.out` (synthesized with `cdk synth -c env=local` when missing) */

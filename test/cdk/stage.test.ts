@@ -416,6 +416,42 @@ describe('processing', () => {
     expect(writeTargets('Windows')).toEqual([]);
   });
 
+  it('lets the idempotent producers of enrich and cep initialize on the cluster in every MSK environment', () => {
+    for (const env of [dev, staging, prod]) {
+      // Assess
+      const policies = resourcesOf(env.template('Processing'), 'AWS::IAM::Policy');
+      const idempotent = (prefix: string) => {
+        const doc = Object.entries(policies).find(([id]) => id.startsWith(`${prefix}Role`))?.[1];
+        const statements = (
+          doc?.Properties?.['PolicyDocument'] as { Statement: { Action: string | string[] }[] }
+        ).Statement;
+        return statements.some((st) => [st.Action].flat().includes('kafka-cluster:WriteDataIdempotently'));
+      };
+      expect(idempotent('Enrich')).toBe(true);
+      expect(idempotent('Cep')).toBe(true);
+      expect(idempotent('Ingest')).toBe(false);
+      expect(idempotent('Windows')).toBe(false);
+    }
+  });
+
+  it('lets the windows function describe the raw topic whose partitions it reads', () => {
+    for (const env of [dev, staging, prod]) {
+      // Assess
+      const policies = resourcesOf(env.template('Processing'), 'AWS::IAM::Policy');
+      const doc = Object.entries(policies).find(([id]) => id.startsWith('WindowsRole'))?.[1];
+      const statements = (
+        doc?.Properties?.['PolicyDocument'] as {
+          Statement: { Action: string | string[]; Resource: unknown }[];
+        }
+      ).Statement;
+      const described = statements
+        .filter((st) => [st.Action].flat().includes('kafka-cluster:DescribeTopic'))
+        .map((st) => /\/(tidewater\.[a-z-]+)"/.exec(JSON.stringify(st.Resource))?.[1])
+        .sort();
+      expect(described).toEqual(['tidewater.enriched-events', 'tidewater.raw-events']);
+    }
+  });
+
   it('reads the loopback broker through a self-managed Kafka source in local, outside any VPC', () => {
     // Assess
     const t = local.template('Processing');

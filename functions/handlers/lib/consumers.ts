@@ -4,24 +4,28 @@
  * Powertools; tests and the local event source mapping can call them with their own dependencies.
  *
  * Per invocation: decode (core `decodeKafkaEvent`, no Powertools Kafka wrapper on the hot path),
- * group by partition, run the stage under the fenced protocol (`fenced.ts`), report each partition
- * that failed with its first offset in `batchItemFailures` (the mapping retries that partition
- * from there; fences make the retry change nothing twice). Poison records never fail anything:
+ * group by partition, run the stage under the fenced protocol (`fenced.ts`), report every record
+ * of each partition that failed in `batchItemFailures` (`core/batch-response.ts`: safe whether
+ * Lambda retries from the lowest reported offset or only the listed records; fences make the
+ * retry change nothing twice). Poison records never fail anything:
  * they go to the dead-letter sink with their reason.
  */
 import type { DynamoDbStateTable, StateRecord, StateUpdate } from '../../adapters/aws/dynamodb-state.ts';
 import type { SourceRange } from '../../adapters/parquet/partition.ts';
 import type { CepKeyState, CepState } from '../../core/index.ts';
 import {
+  batchSucceeded,
   type DeadLetter,
   type DecodedRecord,
   type Domain,
   decodeKafkaEvent,
+  type KafkaBatchResponse,
   type LambdaKafkaEvent,
   layerSchemas,
   parsePartitionId,
   type SilverEvent,
   toDeadLetter,
+  unappliedRecords,
   WindowEngine,
   type WindowState,
 } from '../../core/index.ts';
@@ -41,17 +45,7 @@ import type { Metrics } from '../../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
 import { AttemptStateStore, type LeaseOptions, type ObjectStoreWithDelete, runFenced } from './fenced.ts';
 
-/**
- * Kafka partial batch response (`ReportBatchItemFailures`): `itemIdentifier` is an object whose
- * `partition` is the `"<topic>-<partition>"` key of the event's `records` and `offset` a number
- * (AWS Lambda guide, "Configuring error handling controls for Kafka event sources"; Powertools
- * for Python and the Rust runtime type it the same way). An older copy of that page named the key
- * `topic-partition`. We report the first unapplied record of each partition; Lambda redelivers
- * from there, and the fences make records applied twice harmless.
- */
-export interface KafkaBatchResponse {
-  batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
-}
+export type { KafkaBatchResponse } from '../../core/index.ts';
 
 export interface EnrichedPublisher {
   publish(events: readonly SilverEvent[]): Promise<void>;
@@ -162,10 +156,15 @@ async function perPartition(
     if (r.status === 'rejected') {
       const b = batches[i]!;
       deps.onError?.(b.id, r.reason);
-      failures.push({ itemIdentifier: { partition: b.id, offset: b.records[0]!.offset } });
+      failures.push(...unappliedRecords(b.id, offsetsOf(b)));
     }
   });
   return { batchItemFailures: failures };
+}
+
+/** The offsets of a partition's batch: every record is reported when the partition fails. */
+function offsetsOf(b: PartitionBatch): number[] {
+  return b.records.map((r) => r.offset);
 }
 
 const NO_STATE = {} as const;
@@ -476,14 +475,12 @@ function windowDomains(domain: Domain): { readonly fixed: Domain; readonly sessi
  */
 export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const batches = byPartition(event);
-  if (batches.length === 0) return { batchItemFailures: [] };
+  if (batches.length === 0) return batchSucceeded();
   const topic = batches[0]!.topic;
   const table = tableOf(deps, 'windows');
   const split = windowDomains(deps.domain);
   const everyPartition: KafkaBatchResponse = {
-    batchItemFailures: batches.map((b) => ({
-      itemIdentifier: { partition: b.id, offset: b.records[0]!.offset },
-    })),
+    batchItemFailures: batches.flatMap((b) => unappliedRecords(b.id, offsetsOf(b))),
   };
   const allFailed = (err: unknown): KafkaBatchResponse => {
     deps.onError?.(topic, err);
@@ -545,7 +542,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
   } catch (err) {
     return allFailed(err);
   }
-  return { batchItemFailures: [] };
+  return batchSucceeded();
 }
 
 /** The coordinates of `records` (non-empty, in offset order) of batch `b`: their file names. */
