@@ -5,8 +5,6 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
-import { withDedupStore } from '../../functions/adapters/aws/dynamodb-dedup.ts';
-import { withCepKeys } from '../../functions/adapters/aws/dynamodb-key-state.ts';
 import { createStateTable, DynamoDbStateTable } from '../../functions/adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -27,7 +25,6 @@ import {
   type KafkaBatchResponse,
   windows,
 } from '../../functions/handlers/lib/consumers.ts';
-import type { LeaseOptions } from '../../functions/handlers/lib/fenced.ts';
 import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
 import { checkConservation } from '../../functions/pipeline/conservation.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
@@ -91,8 +88,6 @@ export interface LocalPipelineOptions {
   /** SDK clients of one consumer (fault injection). @default `clients` */
   readonly clientsFor?: (id: ConsumerId) => AwsClients;
   readonly metrics?: Metrics;
-  /** The windows consumer's lease (tests shorten it). @default `LeaseOptions` defaults */
-  readonly windowsLease?: LeaseOptions;
   readonly verbose?: boolean;
 }
 
@@ -136,17 +131,14 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     enrich: {
       ...baseFor('enrich'),
       enriched: new KafkaEnrichedPublisher(producer, o.topics.enriched),
-      ...withDedupStore(o.domain, (o.clientsFor?.('enrich') ?? o.clients).dynamodb, o.resources.table),
     },
     windows: {
       ...baseFor('windows'),
       sourcePartitions: async () => Array.from({ length: o.rawPartitions }, (_, p) => `${o.topics.raw}-${p}`),
-      ...(o.windowsLease ? { windowsLease: o.windowsLease } : {}),
     },
     cep: {
       ...baseFor('cep'),
       alerts: new KafkaAlertSink(producer, o.topics.alerts, o.domain.keyField),
-      ...withCepKeys(o.domain, (o.clientsFor?.('cep') ?? o.clients).dynamodb, o.resources.table),
     },
   };
   const handlers: Record<string, LocalKafkaHandler> = {};

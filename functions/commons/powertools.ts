@@ -56,8 +56,7 @@ export class EmfMetrics implements MetricsPort {
         for (const [k, v] of Object.entries(dims) as Array<[keyof MetricDimensions, string | undefined]>) {
           if (v !== undefined) single.addDimension(DIMENSION_NAMES[k], v);
         }
-        // Durations are named `...Ms` (StateLeaseWaitMs); everything else counts.
-        single.addMetric(name, name.endsWith('Ms') ? MetricUnit.Milliseconds : MetricUnit.Count, value);
+        single.addMetric(name, MetricUnit.Count, value);
       }
     } catch (err) {
       logger.warn('metrics flush failed', { error: err as Error });

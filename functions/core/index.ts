@@ -57,6 +57,7 @@ export {
   type DedupState,
   decideDuplicates,
 } from './dedup.ts';
+export { DedupDelta, HashedDedupSet, HashSet128, idHash } from './dedup-hashes.ts';
 export {
   type AggregateName,
   type CepSpec,
@@ -113,4 +114,11 @@ export {
   validatorOf,
 } from './validate.ts';
 export { nextVersion, stateAsOf, type Versioned } from './versioned.ts';
-export { mergeWindowStates, WindowEngine, type WindowOutput, type WindowState } from './windows.ts';
+export {
+  type FixedPartial,
+  mergeWindowStates,
+  type PartialWindowOutput,
+  WindowEngine,
+  type WindowOutput,
+  type WindowState,
+} from './windows.ts';

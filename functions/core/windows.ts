@@ -63,6 +63,18 @@ export interface WindowOutput {
   readonly late: Row[];
 }
 
+/** A fixed window's partial aggregate of one group: `[start, group, aggregate]`. */
+export type FixedPartial = readonly [start: number, group: string, agg: Aggregate];
+
+/**
+ * {@link WindowOutput} with the fixed windows as mergeable partial aggregates instead of rows
+ * (`rows` then holds the session windows only): what one partition's engine gives the merge of
+ * every partition's partials (`fixedWindowRows`).
+ */
+export interface PartialWindowOutput extends WindowOutput {
+  readonly partials: Record<string, FixedPartial[]>;
+}
+
 type GroupCast = (group: string) => string | number | boolean;
 
 interface FixedDef {
@@ -199,6 +211,19 @@ export class WindowEngine {
   /** The minimum watermark over all known partitions: windows ending at or before it are final. */
   get minWatermark(): number {
     return this.minWm;
+  }
+
+  /**
+   * Raises what the engine knows of a partition's largest event time to `maxTs` (never lowers
+   * it): another partition's progress, learned without its events. A partition registered this
+   * way before its first event (at a time before any event) holds windows open until it has
+   * events, and judges lateness by its own events only.
+   */
+  raisePartition(partitionId: string, maxTs: number): void {
+    const known = this.parts.get(partitionId);
+    if (known !== undefined && known >= maxTs) return;
+    this.parts.set(partitionId, maxTs);
+    this.recomputeMin();
   }
 
   /** Processes one silver event (arrival order matters; see the module doc). */
@@ -388,22 +413,28 @@ export class WindowEngine {
     return row;
   }
 
-  private emit(all: boolean): WindowOutput {
+  private emit(all: boolean, asPartials = false): PartialWindowOutput {
     const rows: Record<string, Row[]> = {};
+    const partials: Record<string, FixedPartial[]> = {};
     const limit = all ? Number.POSITIVE_INFINITY : this.minWm;
     for (const def of this.defs) {
       const out: Row[] = [];
-      rows[def.spec.name] = out;
       if (def.kind === 'fixed') {
+        const parts: FixedPartial[] = [];
+        if (asPartials) partials[def.spec.name] = parts;
+        else rows[def.spec.name] = out;
         const size = def.spec.sizeMs;
         const starts = [...def.open.keys()].filter((s) => s + size <= limit).sort((a, b) => a - b);
         for (const start of starts) {
           const groups = def.open.get(start)!;
-          for (const group of [...groups.keys()].sort())
-            out.push(this.fixedRow(def, start, group, groups.get(group)!));
+          for (const group of [...groups.keys()].sort()) {
+            if (asPartials) parts.push([start, group, groups.get(group)!]);
+            else out.push(this.fixedRow(def, start, group, groups.get(group)!));
+          }
           def.open.delete(start);
         }
       } else {
+        rows[def.spec.name] = out;
         const gap = def.spec.gapMs;
         const emitted: Array<[string, Session]> = [];
         while (def.heap.length > 0 && def.heap[0]!.sched <= limit) {
@@ -444,7 +475,7 @@ export class WindowEngine {
     }
     const late = this.late;
     this.late = [];
-    return { rows, late };
+    return { rows, late, partials };
   }
 
   /** Drops emitted sessions no non-late event can reach any more (last + 2 gap <= min watermark). */
@@ -480,6 +511,36 @@ export class WindowEngine {
     const out = this.emit(true);
     this.flushed = true;
     return out;
+  }
+
+  /** {@link collect} with the fixed windows as partial aggregates (one partition's share of them). */
+  collectPartials(): PartialWindowOutput {
+    return this.emit(false, true);
+  }
+
+  /**
+   * Emits every open window, final or not, with the fixed windows as partial aggregates: the end
+   * of a run of one partition. Unlike {@link flush} the engine stays usable (its state is saved
+   * and may be restored), but an event added afterwards opens its windows anew.
+   */
+  flushPartials(): PartialWindowOutput {
+    return this.emit(true, true);
+  }
+
+  /**
+   * The gold rows of one fixed window of `start`, from the partial aggregates of every partition
+   * (`[group, aggregate]`, any order; a group's partials are merged): rows sorted by group, as
+   * {@link collect} gives them.
+   */
+  fixedRows(window: string, start: number, partials: readonly (readonly [string, Aggregate])[]): Row[] {
+    const def = this.defs.find((d): d is FixedDef => d.kind === 'fixed' && d.spec.name === window);
+    if (def === undefined) throw new Error(`WindowEngine: no fixed window named ${window}`);
+    const merged = new Map<string, Aggregate>();
+    for (const [g, agg] of partials) {
+      const prev = merged.get(g);
+      merged.set(g, prev === undefined ? ([...agg] as Aggregate) : mergeAggregates(prev, agg));
+    }
+    return [...merged.keys()].sort().map((g) => this.fixedRow(def, start, g, merged.get(g)!));
   }
 
   /** A JSON-serializable copy of the state (pending late rows are not part of it: `collect()` first). */

@@ -12,18 +12,19 @@ export type MetricName =
   | 'DeadLettered'
   | 'Duplicates'
   | 'StateConflicts'
-  | 'StateLeaseWaitMs';
+  | 'StateColdLoads'
+  | 'StateSnapshots';
 export type Layer = 'bronze' | 'silver' | 'gold';
 
 /**
  * `layer` for RecordsIn/RecordsOut, `pattern` for Alerts, `window` (the domain's window name) for
- * LateEvents, `consumer` for StateConflicts and StateLeaseWaitMs; DeadLettered and Duplicates have none.
+ * LateEvents, `consumer` for the State* metrics; DeadLettered and Duplicates have none.
  */
 export interface MetricDimensions {
   readonly layer?: Layer;
   readonly pattern?: string;
   readonly window?: string;
-  /** The consumer whose state write lost a race (StateConflicts) or waited (StateLeaseWaitMs). */
+  /** The consumer whose state write lost a race (StateConflicts), was loaded from S3 (StateColdLoads) or compacted (StateSnapshots). */
   readonly consumer?: string;
 }
 

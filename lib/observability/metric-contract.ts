@@ -31,15 +31,18 @@ export const METRICS = {
   /** Duplicates dropped by event_id. */
   Duplicates: { name: 'Duplicates', dimensions: ['service', 'Environment'] },
   /**
-   * Attempts redone because another invocation wrote the same state item first (optimistic
-   * concurrency; expected for the windows state, whose partitions share one item).
+   * Attempts redone because another invocation wrote the same state record first (optimistic
+   * concurrency). State is partition-owned: only a zombie attempt (a timed-out invocation still
+   * running beside its retry) can cause one, so it should stay at 0.
    */
   StateConflicts: { name: 'StateConflicts', dimensions: ['service', 'Environment', 'Consumer'] },
   /**
-   * Time attempts waited for a state item's lease, ms (the windows state: concurrent partitions
-   * take turns on it instead of racing).
+   * Batches whose partition state was read from S3 (snapshot + deltas): a cold execution
+   * environment, or one that did not hold the committed version. Warm batches load nothing.
    */
-  StateLeaseWaitMs: { name: 'StateLeaseWaitMs', dimensions: ['service', 'Environment', 'Consumer'] },
+  StateColdLoads: { name: 'StateColdLoads', dimensions: ['service', 'Environment', 'Consumer'] },
+  /** Compacted snapshots written instead of a delta (`functions/state/partition-state.ts`). */
+  StateSnapshots: { name: 'StateSnapshots', dimensions: ['service', 'Environment', 'Consumer'] },
 } as const;
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;

@@ -230,10 +230,11 @@ export class ObservabilityStack extends Stack {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Windows state: time waited for its lease (ms, sum)',
-        left: [
-          custom(METRICS.StateLeaseWaitMs.name, { Consumer: 'windows' satisfies ConsumerName }, 'windows'),
-        ],
+        title: 'Partition state read from S3 (cold loads) and compacted (snapshots)',
+        left: consumers.map(([name]) => custom(METRICS.StateColdLoads.name, { Consumer: name }, name)),
+        right: consumers.map(([name]) =>
+          custom(METRICS.StateSnapshots.name, { Consumer: name }, `${name} snapshots`),
+        ),
         width: 12,
       }),
     );

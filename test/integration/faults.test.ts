@@ -22,6 +22,7 @@ import { loadDomain, Random } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
+import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { createResources, drainQueue, emulatorClients, readLakehouse } from './handlers.support.ts';
 
@@ -89,21 +90,24 @@ async function runOnce(label: string, faulty: Faults | undefined) {
   const res = await createResources();
   const random = new Random(99);
   const metrics = new MetricsCollector();
-  const wrap = (_id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
-    faulty === undefined
-      ? h
-      : async (event, context) => {
-          if (random.next() < 0.1) {
-            faulty.before++;
-            throw new Error('injected: died before doing anything');
-          }
-          const result = await h(event, context);
-          if (random.next() < 0.1) {
-            faulty.after++;
-            throw new Error('injected: died after the work, before answering');
-          }
-          return result;
-        };
+  const timeline = new InvocationTimeline();
+  const wrap = (id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
+    (id === 'windows' ? (f: LocalKafkaHandler) => timeline.wrap(f) : (f: LocalKafkaHandler) => f)(
+      faulty === undefined
+        ? h
+        : async (event, context) => {
+            if (random.next() < 0.1) {
+              faulty.before++;
+              throw new Error('injected: died before doing anything');
+            }
+            const result = await h(event, context);
+            if (random.next() < 0.1) {
+              faulty.after++;
+              throw new Error('injected: died after the work, before answering');
+            }
+            return result;
+          },
+    );
   const pipeline = await startLocalPipeline({
     domain,
     clients: res.clients,
@@ -114,12 +118,9 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     rawPartitions: 3,
     groupPrefix: id,
     wrap,
-    // Deaths come by the hundred here: a lease left by one blocks the windows state for its whole
-    // lifetime (15 s by default), so the test uses a short one.
-    windowsLease: { ttlMs: 1_000 },
     metrics,
     mapping: {
-      // Concurrent invocations, as on AWS: the windows consumer's invocations take turns on its state.
+      // Concurrent invocations, as on AWS: every partition's state is its own, none waits.
       pollers: 3,
       batchSize: 250,
       maximumBatchingWindowInSeconds: 0.1,
@@ -159,6 +160,7 @@ async function runOnce(label: string, faulty: Faults | undefined) {
       letters: new Set(letters.map((l) => `${l.partition}/${l.offset}/${l.reason.code}`)),
       stats,
       metrics,
+      timeline,
     };
   } finally {
     await pipeline.stop();
@@ -208,9 +210,12 @@ describe(`effectively-once under injected faults (${COUNT} events)`, () => {
     expect(faulty.stats.reduce((n, s) => n + s.discarded + s.sentToOnFailure, 0)).toBe(0);
   });
 
-  it('ran windows invocations concurrently: they waited for each other on the state’s lease', () => {
-    expect(clean.metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThan(0);
-    expect(faulty.metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThan(0);
+  it('ran windows invocations of different partitions at the same time, never two of one partition', () => {
+    expect(clean.timeline.overlapMs()).toBeGreaterThan(0);
+    expect(faulty.timeline.overlapMs()).toBeGreaterThan(0);
+    expect(clean.timeline.samePartitionOverlaps()).toBe(0);
+    expect(faulty.timeline.samePartitionOverlaps()).toBe(0);
+    expect(clean.metrics.get('StateConflicts', { consumer: 'windows' })).toBe(0);
   });
 
   // Rows compared with the run's own topic names replaced, and sums to 1e-6: partitions interleave

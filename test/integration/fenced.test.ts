@@ -1,5 +1,5 @@
 /**
- * The fenced attempt (`functions/handlers/lib/fenced.ts`) on the emulator's DynamoDB and S3, with
+ * The fenced attempt (`functions/state/fenced.ts`) on the emulator's DynamoDB and S3, with
  * deaths injected at the exact steps where a wrong order of writes leaves orphan files: a retry
  * with other batch boundaries that dies while deleting a dead attempt's files, and an attempt with
  * nothing new that dies while doing the same. The fault test (`faults.test.ts`) hits these at
@@ -14,12 +14,7 @@ import {
 } from '../../functions/adapters/aws/dynamodb-state.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
-import {
-  type Compute,
-  type LeaseOptions,
-  runFenced,
-  StateLeaseTimeoutError,
-} from '../../functions/handlers/lib/fenced.ts';
+import { type Compute, runFenced } from '../../functions/state/fenced.ts';
 import { createResources, type Resources } from './handlers.support.ts';
 
 let res: Resources;
@@ -116,7 +111,7 @@ describe('a write conflict', () => {
     // Prepare: another invocation moves the item between this attempt's load and its intent.
     const racing = new RacingIntents({ tableName: res.table, client: res.clients.dynamodb });
     const metrics = new MetricsCollector();
-    const id: StateId = { consumer: 'windows', topic: `race-${randomUUID()}`, scope: '*' };
+    const id: StateId = { consumer: 'windows', topic: `race-${randomUUID()}`, scope: '0' };
     let computed = 0;
     // Act
     const outcome = await runFenced(
@@ -136,129 +131,6 @@ describe('a write conflict', () => {
     expect(computed).toBe(2);
     expect(metrics.get('StateConflicts', { consumer: 'windows' })).toBe(1);
     expect((await table.load<{ n: number }>(id)).state).toEqual({ n: 2 });
-  });
-});
-
-describe('the lease of a shared state', () => {
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  const sharedId = (name: string): StateId => ({
-    consumer: 'windows',
-    topic: `${name}-${randomUUID()}`,
-    scope: '*',
-  });
-
-  /** An attempt over partition `p` that takes `ms` to compute and logs when it ran. */
-  function slow(p: number, ms: number, log: Array<[number, number, number]>): Compute<{ n: number }> {
-    return async (loaded, out) => {
-      const start = Date.now();
-      await sleep(ms);
-      await out.put(`gold/lease/${randomUUID()}.parquet`, new Uint8Array([p]));
-      log.push([p, start, Date.now()]);
-      return {
-        state: { n: (loaded.state?.n ?? 0) + 1 },
-        fences: { ...loaded.fences, [String(p)]: 1 },
-        sources: {},
-      };
-    };
-  }
-
-  const overlaps = (log: ReadonlyArray<[number, number, number]>): number => {
-    const byStart = [...log].sort((a, b) => a[1] - b[1]);
-    let n = 0;
-    for (let i = 1; i < byStart.length; i++) if (byStart[i]![1] < byStart[i - 1]![2]) n++;
-    return n;
-  };
-
-  it('makes concurrent attempts take turns: each computes once and none conflicts (without it they race)', async () => {
-    // Prepare
-    const lease: LeaseOptions = { ttlMs: 2_000 };
-    const leased = sharedId('lease-turns');
-    const racing = sharedId('lease-none');
-    const metrics = new MetricsCollector();
-    const withLease: Array<[number, number, number]> = [];
-    const without: Array<[number, number, number]> = [];
-    // Act: three partitions at once, with and without the lease.
-    const a = await Promise.all(
-      [0, 1, 2].map((p) => runFenced(table, objects, leased, slow(p, 150, withLease), { metrics, lease })),
-    );
-    const b = await Promise.all(
-      [0, 1, 2].map((p) => runFenced(table, objects, racing, slow(p, 150, without))),
-    );
-    // Assess
-    expect(a.map((o) => o.conflicts)).toEqual([0, 0, 0]);
-    expect(withLease).toHaveLength(3);
-    expect(overlaps(withLease)).toBe(0);
-    expect(metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThan(0);
-    expect((await table.load<{ n: number }>(leased)).state).toEqual({ n: 3 });
-    expect(b.reduce((n, o) => n + o.conflicts, 0)).toBeGreaterThan(0);
-    expect(without.length).toBeGreaterThan(3);
-    expect((await table.load<{ n: number }>(racing)).state).toEqual({ n: 3 });
-  });
-
-  it('is renewed while a long attempt runs, so a waiting attempt does not start before it commits', async () => {
-    // Prepare: a lease of 300 ms and an attempt of 1.2 s.
-    const id = sharedId('lease-renew');
-    const lease: LeaseOptions = { ttlMs: 300 };
-    const log: Array<[number, number, number]> = [];
-    // Act
-    const first = runFenced(table, objects, id, slow(0, 1_200, log), { lease });
-    await sleep(100);
-    const second = runFenced(table, objects, id, slow(1, 10, log), { lease });
-    const outcomes = await Promise.all([first, second]);
-    // Assess
-    expect(outcomes.map((o) => o.conflicts)).toEqual([0, 0]);
-    expect(log.map(([p]) => p)).toEqual([0, 1]);
-    expect(overlaps(log)).toBe(0);
-  });
-
-  it('held by an attempt that died, blocks the state only until it expires', async () => {
-    // Prepare: a holder that never renews nor releases.
-    const id = sharedId('lease-dead');
-    expect(await table.acquireLease(id, 'dead-attempt', 800)).toBe(true);
-    const metrics = new MetricsCollector();
-    const t0 = Date.now();
-    // Act
-    const outcome = await runFenced(table, objects, id, slow(0, 10, []), {
-      metrics,
-      lease: { ttlMs: 5_000 },
-    });
-    // Assess
-    expect(outcome.committed).toBe(true);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
-    expect(metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBeGreaterThanOrEqual(700);
-  });
-
-  it('gives up after maxWaitMs with StateLeaseTimeoutError, having computed and written nothing', async () => {
-    // Prepare
-    const id = sharedId('lease-timeout');
-    expect(await table.acquireLease(id, 'slow-attempt', 60_000)).toBe(true);
-    const log: Array<[number, number, number]> = [];
-    // Act / Assess
-    await expect(
-      runFenced(table, objects, id, slow(0, 10, log), { lease: { ttlMs: 5_000, maxWaitMs: 300 } }),
-    ).rejects.toBeInstanceOf(StateLeaseTimeoutError);
-    expect(log).toEqual([]);
-    expect((await table.load(id)).version).toBe(0);
-  });
-
-  it('is freed when the attempt fails, so the next one does not wait for it to expire', async () => {
-    // Prepare
-    const id = sharedId('lease-failed');
-    const metrics = new MetricsCollector();
-    const failing: Compute<{ n: number }> = async () => {
-      throw new InjectedDeath('compute failed');
-    };
-    // Act
-    await expect(runFenced(table, objects, id, failing, { lease: { ttlMs: 60_000 } })).rejects.toBeInstanceOf(
-      InjectedDeath,
-    );
-    const outcome = await runFenced(table, objects, id, slow(0, 10, []), {
-      metrics,
-      lease: { ttlMs: 60_000 },
-    });
-    // Assess
-    expect(outcome.committed).toBe(true);
-    expect(metrics.get('StateLeaseWaitMs', { consumer: 'windows' })).toBe(0);
   });
 });
 

@@ -1,62 +1,20 @@
 /**
- * The consumers' state in DynamoDB, fenced (SPEC §5). Design, in full:
+ * The commit point of the consumers' state in DynamoDB (the `FencedTable` port of
+ * `functions/state/table.ts`), fenced (SPEC §5).
  *
- * **One item per state.** `pk = state#<consumer>`, `sk = <topic>#<scope>` where the scope is the
- * partition for per-partition states (ingest, enrich, cep, and the windows consumer's session
- * windows) and `*` for the windows consumer's fixed windows and watermarks, ONE state across all
- * partitions of the enriched topic (a global watermark). The item holds
+ * **One item per state.** `pk = state#<consumer>`, `sk = <topic>#<partition>`: every state is
+ * owned by one partition (SPEC §4 "State"). The item holds
  * - `v`: a version, incremented by every write (optimistic concurrency),
- * - `fences`: the last applied offset per partition of the consumed topic,
+ * - `fences`: the last applied offset of the partition,
  * - `sources`: the last applied offset per source partition (`<raw topic>-<p>`), for consumers
  *   of the enriched topic: `enrich` may produce an event again when its batch is retried, and such
  *   a copy carries a source offset already applied,
- * - `state`: the stage state as gzip'd JSON, or `stateRef`, the S3 key of it when it is larger than
- *   8 KB compressed. Not for the 400 KB item limit alone, for cost: DynamoDB bills a write by the
- *   KB of the item, and a state is written twice per attempt (the intent update is billed by the
- *   item's size too), so a state of more than about 4 KB costs more there than one S3 PUT and
- *   GET ($0.625 per million write units, $5 per million PUTs: `bench/prices.json`). Measured on
- *   the local-stack bench (50k events): 5.0 write units per event and $3.75 per million events
- *   with the threshold at 300 KB, 2.25 and $2.13 at 8 KB, where the windows states went to S3
- *   and the others stayed,
+ * - `state`: gzip'd JSON; for the stateful consumers a small manifest of the partition's state
+ *   objects in S3 (`functions/state/partition-state.ts`), so the item stays under 1 KB and every
+ *   write costs one write unit. (A state over 8 KB compressed would go to S3 and be referenced
+ *   as `stateRef`: the layout before partition-owned state, which the backend refuses to read.)
  * - `intent`: the output keys of an attempt that has not committed yet.
- * The enrich consumer's seen event ids and the cep consumer's key states are NOT in these items:
- * they are items of their own in the same table (`dedup#...`, `cep#...`: see `dynamodb-dedup.ts`
- * and `dynamodb-key-state.ts`), so those two states hold little more than their fences.
- *
- * **One attempt** (see `functions/handlers/lib/fenced.ts`):
- * 1. `load`: version `v`, fences, state, and a leftover `intent` if an earlier attempt died.
- * 2. Compute the batch from that state (records at or below the fences are skipped). Outputs are
- *    buffered; side effects that are idempotent by id (dead letters by coordinates, enriched
- *    events by source offset, alerts by alert_id) go out now.
- * 3. `beginIntent(v)`: conditional on `v`, records the attempt's output keys, plus the leftover
- *    intent's keys it does not overwrite (so a death at step 4 forgets nothing) → `v+1`.
- * 4. Delete those leftover keys: a retried batch can have different boundaries (bisect, partial
- *    batch response), so a dead attempt's files, named by their first/last offsets, would
- *    otherwise survive beside the retry's.
- * 5. Write the outputs (deterministic keys), THEN
- * 6. `commit(v+1)`: conditional on `v+1`, the new state and fences in the same write, intent
- *    cleared → `v+2`.
- * An attempt with nothing new to apply deletes a leftover intent's keys first and clears the
- * intent (`clearIntent(v)`) after: in the other order, a death in between leaves orphans.
- * A failed condition at 3 or 6 (`StateConflictError`) means another invocation moved the item
- * (possible only for the windows state, whose partitions are processed concurrently): the attempt
- * deletes its own outputs, reloads and recomputes. Writes are coalesced: one intent and one commit
- * per state per invocation, whatever the number of records.
- *
- * **The lease** (`acquireLease`, `renewLease`, `releaseLease`): the windows consumer holds it for
- * a whole attempt, so invocations for different partitions take turns on the shared item instead
- * of all computing and all but one redoing it (measured on the local stack with 3 concurrent
- * pollers: 1.25 redone attempts per windows invocation without it). It is a small item of its own,
- * `lease#<consumer>` / `<topic>#<scope>` with `lease_owner` and `lease_until` (and a TTL). It lasts
- * 15 s and is renewed every 5 s while the attempt runs, so a holder that dies blocks the state for
- * at most 15 s; the attempt deletes it when done, committed or not. It does not touch the version:
- * the version conditions above remain the guard of correctness, and a holder whose lease lapsed (a
- * pause longer than its lifetime) still cannot commit over a newer version.
- *
- * Residual risk, documented: an attempt superseded at step 4 by a concurrent one while its own
- * puts are still in flight, and that dies before it can delete them, leaves orphan files. With the
- * lease this needs a holder paused past its lease's lifetime (15 s without a renewal) that then
- * dies, instead of any two overlapping invocations.
+ * The protocol of an attempt (load, intent, outputs, commit) is `functions/state/fenced.ts`.
  *
  * Throttling (`ProvisionedThroughputExceededException`, ...) is retried with backoff on top of
  * the SDK's retries; a write that still fails fails the batch, which is redelivered: never dropped.
@@ -66,7 +24,6 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   CreateTableCommand,
-  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -79,54 +36,25 @@ import {
   type StateKey,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { N, S, TTL_ATTRIBUTE } from './dynamodb-batch.ts';
+import {
+  type FencedTable,
+  StateConflictError,
+  type StateId,
+  type StateRecord,
+  type StateUpdate,
+  stateIdString,
+} from '../../state/table.ts';
+import { N, S } from './dynamodb-batch.ts';
 import { type RetryOptions, withRetry } from './retry.ts';
 
-export interface StateId {
-  readonly consumer: string;
-  readonly topic: string;
-  /** A partition number, or `*` for a state shared by all partitions of the topic. */
-  readonly scope: string;
-}
-
-export interface Intent {
-  readonly keys: readonly string[];
-  /** Epoch ms of `beginIntent`. */
-  readonly at: number;
-}
-
-export interface StateRecord<S> {
-  /** 0 when the item does not exist. */
-  readonly version: number;
-  readonly fences: Readonly<Record<string, number>>;
-  readonly sources: Readonly<Record<string, number>>;
-  readonly state: S | undefined;
-  readonly intent: Intent | undefined;
-  /** S3 key of the spilled state, if any. */
-  readonly stateRef: string | undefined;
-}
-
-export interface StateUpdate<S> {
-  readonly state: S;
-  readonly fences: Readonly<Record<string, number>>;
-  readonly sources: Readonly<Record<string, number>>;
-}
-
-/** The item moved since it was loaded: reload and recompute. */
-export class StateConflictError extends Error {
-  readonly id: StateId;
-  readonly expectedVersion: number;
-  constructor(id: StateId, expectedVersion: number) {
-    super(`state ${stateIdString(id)} changed since version ${expectedVersion} was loaded`);
-    this.name = 'StateConflictError';
-    this.id = id;
-    this.expectedVersion = expectedVersion;
-  }
-}
-
-export function stateIdString(id: StateId): string {
-  return `${id.consumer}/${id.topic}/${id.scope}`;
-}
+export {
+  type Intent,
+  StateConflictError,
+  type StateId,
+  type StateRecord,
+  type StateUpdate,
+  stateIdString,
+} from '../../state/table.ts';
 
 export interface DynamoDbStateTableOptions {
   readonly tableName: string;
@@ -160,7 +88,7 @@ function isConditionFailure(err: unknown): boolean {
   );
 }
 
-export class DynamoDbStateTable {
+export class DynamoDbStateTable implements FencedTable {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   private readonly spill: DynamoDbStateTableOptions['spill'];
@@ -339,77 +267,6 @@ export class DynamoDbStateTable {
     // The previous spilled state is unreachable now; removing it is housekeeping, not correctness.
     if (previousRef !== undefined && previousRef !== ref)
       await this.spill?.delete?.([previousRef]).catch(() => undefined);
-  }
-
-  /**
-   * The lease of a state: an item of its own (`lease#<consumer>` / `<topic>#<scope>`), not
-   * attributes of the state item: DynamoDB bills an update by the size of the item, so every take,
-   * renewal and refusal on a state item of hundreds of KB would cost as much as rewriting it.
-   */
-  private leaseKey(id: StateId): Record<string, AttributeValue> {
-    return { pk: S(`lease#${id.consumer}`), sk: S(`${id.topic}#${id.scope}`) };
-  }
-
-  /**
-   * Takes the state's lease for `owner` until `ttlMs` from now, when nobody holds it or its
-   * holder's time is up. Returns false when another owner holds it. The lease keeps concurrent
-   * attempts from computing on the same state (they wait instead of losing the race); it does not
-   * replace the version conditions, which stay the guard of correctness.
-   */
-  async acquireLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
-    return this.setLease(id, owner, ttlMs, 'attribute_not_exists(lease_owner) OR lease_until < :now', true);
-  }
-
-  /**
-   * Extends `owner`'s lease to `ttlMs` from now; false when it holds it no more (it expired and
-   * another owner took it, or it was released: a renewal never takes a lease back).
-   */
-  async renewLease(id: StateId, owner: string, ttlMs: number): Promise<boolean> {
-    return this.setLease(id, owner, ttlMs, 'lease_owner = :owner', false);
-  }
-
-  /** Sets `owner`'s lease to end `ttlMs` from now if `condition` holds (`:now` bound when `usesNow`). */
-  private async setLease(
-    id: StateId,
-    owner: string,
-    ttlMs: number,
-    condition: string,
-    usesNow: boolean,
-  ): Promise<boolean> {
-    const now = this.clock();
-    const values: Record<string, AttributeValue> = {
-      ':owner': S(owner),
-      ':until': N(now + ttlMs),
-      // Deletion by TTL is housekeeping for leases of states nobody touches any more.
-      ':expires': N(Math.ceil((now + ttlMs) / 1000) + 86_400),
-      ...(usesNow ? { ':now': N(now) } : {}),
-    };
-    return this.writeIf(() =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.leaseKey(id),
-          UpdateExpression: 'SET lease_owner = :owner, lease_until = :until, #ttl = :expires',
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-  }
-
-  /** Ends `owner`'s lease; a no-op when it holds none (it expired and another owner took it). */
-  async releaseLease(id: StateId, owner: string): Promise<void> {
-    await this.writeIf(() =>
-      this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: this.leaseKey(id),
-          ConditionExpression: 'lease_owner = :owner',
-          ExpressionAttributeValues: { ':owner': S(owner) },
-        }),
-      ),
-    );
   }
 
   /** Drops a leftover intent whose keys were deleted; conditional on `expectedVersion`. */

@@ -1,5 +1,3 @@
-import { withDedupStore } from '../../adapters/aws/dynamodb-dedup.ts';
-import { withCepKeys } from '../../adapters/aws/dynamodb-key-state.ts';
 import { DynamoDbStateTable } from '../../adapters/aws/dynamodb-state.ts';
 import {
   createProducer,
@@ -80,13 +78,11 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
     ...(consumer === 'enrich'
       ? {
           enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched),
-          ...withDedupStore(domain, clients.dynamodb, config.stateTable),
         }
       : {}),
     ...(consumer === 'cep'
       ? {
           alerts: new KafkaAlertSink(kafka(), config.topics.alerts, domain.keyField),
-          ...withCepKeys(domain, clients.dynamodb, config.stateTable),
         }
       : {}),
     ...(consumer === 'windows' && config.kafka.bootstrapServers.length > 0

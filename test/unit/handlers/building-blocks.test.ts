@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { isRetryable, withRetry } from '../../../functions/adapters/aws/retry.ts';
 import { ConfigError, readConfig, requireSettings } from '../../../functions/commons/config.ts';
 import { EmfMetrics } from '../../../functions/commons/powertools.ts';
-import { BufferedObjectStore } from '../../../functions/handlers/lib/buffered-objects.ts';
 import { byPartition, parseSource } from '../../../functions/handlers/lib/consumers.ts';
-import { AttemptStateStore } from '../../../functions/handlers/lib/fenced.ts';
 import type { ObjectStore } from '../../../functions/ports/object-store.ts';
 import { StaleFenceError } from '../../../functions/ports/state-store.ts';
+import { AttemptStateStore } from '../../../functions/state/attempt-state.ts';
+import { BufferedObjectStore } from '../../../functions/state/buffered-objects.ts';
 
 const noSleep = async (): Promise<void> => undefined;
 const throttled = (): Error =>
@@ -96,7 +96,7 @@ describe('the state a stage sees during an attempt', () => {
   };
 
   it('answers the loaded state and fence', async () => {
-    const store = new AttemptStateStore(loaded);
+    const store = new AttemptStateStore(loaded, loaded.state);
     expect(await store.load({ consumer: 'cep', topic: 't', partition: 1 })).toEqual({
       state: { n: 1 },
       lastOffset: 99,
@@ -172,7 +172,7 @@ describe('EMF metrics', () => {
     ]);
   });
 
-  it('keeps consumers apart, and emits durations in milliseconds', () => {
+  it('keeps consumers apart', () => {
     // A sink recording what Powertools would be given (the EMF writing itself is Powertools').
     const emitted: Array<{ dims: Record<string, string>; name: string; unit: string; value: number }> = [];
     const sink = {
@@ -189,15 +189,15 @@ describe('EMF metrics', () => {
     const metrics = new EmfMetrics(sink, 'test');
     metrics.count('StateConflicts', 1, { consumer: 'windows' });
     metrics.count('StateConflicts', 2, { consumer: 'cep' });
-    metrics.count('StateLeaseWaitMs', 120, { consumer: 'windows' });
+    metrics.count('StateColdLoads', 120, { consumer: 'windows' });
     metrics.flush();
     expect(emitted).toEqual([
       { dims: { Environment: 'test', Consumer: 'windows' }, name: 'StateConflicts', unit: 'Count', value: 1 },
       { dims: { Environment: 'test', Consumer: 'cep' }, name: 'StateConflicts', unit: 'Count', value: 2 },
       {
         dims: { Environment: 'test', Consumer: 'windows' },
-        name: 'StateLeaseWaitMs',
-        unit: 'Milliseconds',
+        name: 'StateColdLoads',
+        unit: 'Count',
         value: 120,
       },
     ]);

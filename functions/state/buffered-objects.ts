@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 
 /**
  * The outputs of one attempt, held in memory until the attempt has recorded their keys as its

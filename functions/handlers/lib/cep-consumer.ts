@@ -1,0 +1,89 @@
+import type { CepKeyState, KafkaBatchResponse, LambdaKafkaEvent, Versioned } from '../../core/index.ts';
+import { CepStage } from '../../pipeline/cep.ts';
+import { CONSUMERS } from '../../pipeline/context.ts';
+import type { KeyStateStore } from '../../ports/key-state-store.ts';
+import { AttemptStateStore } from '../../state/attempt-state.ts';
+import { type CepPartitionState, cepCodec, encodeCepDelta } from '../../state/codecs.ts';
+import { runPartition } from '../../state/partition-state.ts';
+import {
+  type ConsumerDeps,
+  decodeEnriched,
+  fresh,
+  pastFences,
+  perPartition,
+  rangeOf,
+  sendLetters,
+  stageContext,
+  stateOptions,
+  tableOf,
+} from './partitions.ts';
+
+/**
+ * The partition's key states as the cep stage's `KeyStateStore`: loads answer from the committed
+ * state (as of `committed`: each item's one version is committed), saves go into the state and
+ * the batch's delta.
+ */
+function partitionKeys(
+  state: CepPartitionState,
+  committed: number,
+  changed: Map<string, CepKeyState>,
+): KeyStateStore<CepKeyState> {
+  return {
+    async load(_at, keys) {
+      const out = new Map<string, Versioned<CepKeyState>>();
+      for (const k of keys) {
+        const s = state.keys.get(k);
+        if (s !== undefined) out.set(k, { state: s, applied: committed, prev: null, prevApplied: null });
+      }
+      return out;
+    },
+    async save(_at, items) {
+      for (const [k, item] of items) {
+        state.keys.set(k, item.state);
+        changed.set(k, item.state);
+      }
+    },
+  };
+}
+
+/** cep: enriched → gold/alerts + alerts topic. State: the partition's key states (SPEC §4). */
+export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const codec = cepCodec();
+  return perPartition(deps, event, async (b) => {
+    await runPartition(
+      tableOf(deps, 'cep'),
+      deps.objects,
+      { consumer: CONSUMERS.cep, topic: b.topic, scope: String(b.partition) },
+      codec,
+      async ({ loaded, state, out }) => {
+        const committed = loaded.fences[String(b.partition)];
+        const records = fresh(b.records, committed);
+        if (records.length === 0) return undefined;
+        const decoded = pastFences(decodeEnriched(deps.domain, records, 'enriched'), loaded.sources);
+        const source = rangeOf(b, records);
+        if (decoded.letters.length > 0) await sendLetters(deps, source, decoded.letters);
+        const store = new AttemptStateStore(loaded, {
+          version: 1,
+          keys: {},
+          ...(state.maxTs === null ? {} : { maxTs: state.maxTs }),
+        });
+        const changed = new Map<string, CepKeyState>();
+        const keys = partitionKeys(state, committed ?? -1, changed);
+        const stage = await CepStage.open(stageContext(deps, out, store, { cepKeys: keys }), {
+          topic: b.topic,
+          partition: b.partition,
+        });
+        await stage.apply({ source, events: decoded.events });
+        await stage.commit();
+        const maxTs = (store.saved?.state as { maxTs?: number } | undefined)?.maxTs;
+        if (maxTs !== undefined) state.maxTs = maxTs;
+        return {
+          delta: encodeCepDelta(state.maxTs, changed),
+          fences: { ...loaded.fences, [String(b.partition)]: store.savedOffset('cep') },
+          sources: decoded.sources,
+        };
+      },
+      stateOptions(deps),
+    );
+  });
+}

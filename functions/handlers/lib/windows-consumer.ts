@@ -1,0 +1,435 @@
+/**
+ * windows: enriched → gold windows, sessions and late events, partition-parallel (SPEC §3, §4
+ * "State"). No invocation of one partition waits for an invocation of another.
+ *
+ * Each partition of the enriched topic holds exactly one source partition's events (enrich
+ * produces each event to its raw record's partition number), and owns its state on the partition
+ * state backend (`codecs.ts`, `WindowsPartitionState`):
+ * - **Fixed windows (tumbling, sliding) as partial aggregates.** The partition's own engine counts
+ *   its events, judging lateness by its own watermark (SPEC §3), and once its watermark passes a
+ *   window's end it writes its partial aggregates of that window as an object
+ *   `ops/partials/<topic>/<window>/<start>/<p>.json` (before its commit, in its intent). That
+ *   partial is final: a later event of the partition for the window is late.
+ * - **The merge, owned per window.** Window `(w, start)` is merged by one partition, its owner
+ *   (the source partitions taken in turn by window start: {@link ownerOf}), once every source
+ *   partition's committed watermark has passed its end (each partition's watermark is in the
+ *   `meta` of its state record, read with one consistent read each): the owner reads the
+ *   partials, merges them (the core's mergeable aggregates) and writes the final rows, named after
+ *   the window (`<topic>.<window>-0-<start>-<start>`), in its own fenced attempt: exactly once. A
+ *   window's rows are written by its owner's first invocation after every partition passed it;
+ *   the partials are deleted after that commit (the `ops/partials/` lifecycle rule is the
+ *   backstop).
+ * - **Sessions** are per key, and a key lives in one partition, so each partition computes its
+ *   own, with every source partition's watermark as one engine of all partitions would judge them
+ *   (the committed ones, read at the start of the invocation): rows and late rows are named
+ *   `<topic>.sessions-<p>-<first>-<last>`, as before.
+ */
+import type { SourceRange } from '../../adapters/parquet/partition.ts';
+import {
+  type Aggregate,
+  type KafkaBatchResponse,
+  type LambdaKafkaEvent,
+  layerSchemas,
+  type PartialWindowOutput,
+  parsePartitionId,
+  type Row,
+  type SilverEvent,
+} from '../../core/index.ts';
+import { CONSUMERS } from '../../pipeline/context.ts';
+import { emptyWritten, writeRows } from '../../pipeline/write.ts';
+import { AttemptStateStore } from '../../state/attempt-state.ts';
+import type { BufferedObjectStore } from '../../state/buffered-objects.ts';
+import {
+  encodeWindowsDelta,
+  type WindowsDelta,
+  type WindowsPartitionState,
+  windowDeltaEvents,
+  windowDomains,
+  windowsCodec,
+} from '../../state/codecs.ts';
+import { type Manifest, manifestOf, runPartition, type StepResult } from '../../state/partition-state.ts';
+import type { FencedTable, StateId } from '../../state/table.ts';
+import {
+  type ConsumerDeps,
+  decodeEnriched,
+  fresh,
+  type PartitionBatch,
+  pastFences,
+  perPartition,
+  rangeOf,
+  sendLetters,
+  stageContext,
+  stateOptions,
+  tableOf,
+} from './partitions.ts';
+
+/** Event time standing for "no event yet" (the earliest `Date`). */
+const NOT_YET = -8_640_000_000_000_000;
+/** Event time standing for "the run has ended" (the latest `Date`): a flushed partition. */
+const ENDED = 8_640_000_000_000_000;
+
+/** The id of the windows state of one partition of the enriched topic. */
+export function windowsStateId(topic: string, partition: number): StateId {
+  return { consumer: CONSUMERS.windows, topic, scope: String(partition) };
+}
+
+/** The partition (number) that merges fixed window `(windowIndex, start)`: the partitions in turn. */
+export function ownerOf(
+  partitions: readonly number[],
+  windowIndex: number,
+  start: number,
+  slideMs: number,
+): number {
+  const n = partitions.length;
+  const i = (((Math.floor(start / slideMs) + windowIndex) % n) + n) % n;
+  return partitions[i]!;
+}
+
+export function partialPrefix(topic: string, window: string, start: number): string {
+  return `ops/partials/${topic}/${window}/${start}/`;
+}
+
+/** What a partition publishes in its state record's meta: its largest event ts, and its first and last real ones. */
+interface WindowsMeta {
+  /** Largest event time of the partition (ENDED once flushed): its watermark + max out-of-orderness. */
+  readonly max?: number;
+  /** First and largest real event times seen (the range of windows to merge). */
+  readonly first?: number;
+  readonly last?: number;
+}
+
+interface Progress {
+  /** Source partition numbers, sorted. */
+  readonly partitions: readonly number[];
+  /** Per source partition id, its committed meta. */
+  readonly metas: ReadonlyMap<number, WindowsMeta>;
+}
+
+/** The source partitions: their numbers (sorted) and ids (`<raw topic>-<p>`) by number. */
+async function sourcePartitionsOf(
+  deps: ConsumerDeps,
+): Promise<{ readonly numbers: number[]; readonly idOf: ReadonlyMap<number, string> }> {
+  if (deps.sourcePartitions === undefined)
+    throw new Error(
+      'windows needs the source partitions (the raw topic’s partitions) to know when a window is final',
+    );
+  const idOf = new Map<number, string>();
+  for (const id of await deps.sourcePartitions()) {
+    const parsed = parsePartitionId(id);
+    if (parsed === undefined)
+      throw new Error(`windows: source partition id ${id} is not <topic>-<partition>`);
+    idOf.set(parsed.partition, id);
+  }
+  return { numbers: [...idOf.keys()].sort((a, b) => a - b), idOf };
+}
+
+/** Every source partition's committed meta (one consistent read each; this partition's from `own`). */
+async function readProgress(
+  table: FencedTable,
+  topic: string,
+  partitions: readonly number[],
+  own: number,
+  ownMeta: WindowsMeta,
+): Promise<Progress> {
+  const metas = new Map<number, WindowsMeta>();
+  await Promise.all(
+    partitions.map(async (p) => {
+      if (p === own) {
+        metas.set(p, ownMeta);
+        return;
+      }
+      const loaded = await table.load<Manifest>(windowsStateId(topic, p));
+      const id = windowsStateId(topic, p);
+      metas.set(
+        p,
+        loaded.version === 0 ? {} : (manifestOf(id, loaded, 'windows.partition').meta as WindowsMeta),
+      );
+    }),
+  );
+  return { partitions, metas };
+}
+
+interface MergeResult {
+  readonly merged: Record<string, number>;
+  /** Partial objects merged (deleted once the attempt committed). */
+  readonly consumed: string[];
+}
+
+/**
+ * Merges the fixed windows this partition owns that every source partition has passed, and
+ * writes their final rows. Returns the new merge marks.
+ */
+async function mergeOwned(
+  deps: ConsumerDeps,
+  out: BufferedObjectStore,
+  topic: string,
+  own: number,
+  st: WindowsPartitionState,
+  progress: Progress,
+  atEnd: boolean,
+): Promise<MergeResult> {
+  const split = windowDomains(deps.domain);
+  const ooo = deps.domain.maxOutOfOrdernessMs;
+  const metas = [...progress.metas.values()];
+  const merged: Record<string, number> = {};
+  const consumed: string[] = [];
+  if (metas.some((m) => m.max === undefined)) return { merged, consumed };
+  const frontier = Math.min(...metas.map((m) => m.max!)) - ooo;
+  const firsts = metas.map((m) => m.first).filter((t): t is number => t !== undefined);
+  const lasts = metas.map((m) => m.last).filter((t): t is number => t !== undefined);
+  if (firsts.length === 0) return { merged, consumed };
+  const schemas = layerSchemas(deps.domain);
+  const ctx = stageContext(deps, out, new AttemptStateStore({ fences: {} }));
+  for (const [index, w] of split.fixed.windows.entries()) {
+    const slide = w.slideMs;
+    const done = st.merged[w.name];
+    let start =
+      done === undefined ? Math.floor((Math.min(...firsts) - w.sizeMs) / slide) * slide : done + slide;
+    // Windows end at or before the frontier, and start at or before the last event seen.
+    const lastStart = Math.floor(Math.max(...lasts) / slide) * slide;
+    let reached: number | undefined;
+    for (; start + w.sizeMs <= frontier && start <= lastStart; start += slide) {
+      reached = start;
+      if (ownerOf(progress.partitions, index, start, slide) !== own) continue;
+      // Through the attempt's buffer: this partition's own partial may be among its outputs.
+      const keys = await out.list(partialPrefix(topic, w.name, start));
+      if (keys.length === 0) continue;
+      const parts: Array<readonly [string, Aggregate]> = [];
+      for (const key of keys.sort()) {
+        const bytes = await out.get(key);
+        if (bytes === undefined) throw new Error(`windows: partial ${key} vanished before its merge`);
+        for (const [g, ...agg] of JSON.parse(Buffer.from(bytes).toString('utf8')) as [string, ...Aggregate][])
+          parts.push([g, agg as Aggregate]);
+      }
+      const rows = st.fixed.fixedRows(w.name, start, parts);
+      // Named after the window (the end of a run's merges apart, like its other files).
+      const name: SourceRange = {
+        topic: atEnd ? `${topic}.${w.name}.flush` : `${topic}.${w.name}`,
+        partition: 0,
+        firstOffset: start,
+        lastOffset: start,
+      };
+      const schema = schemas.windows[w.name];
+      if (schema !== undefined) {
+        const n = await writeRows(ctx, schema, rows, name, emptyWritten());
+        deps.metrics.count('RecordsOut', n, { layer: 'gold' });
+      }
+      consumed.push(...keys);
+    }
+    if (reached !== undefined) merged[w.name] = reached;
+  }
+  return { merged, consumed };
+}
+
+/** Writes this partition's partial aggregates of the fixed windows its watermark closed. */
+async function writePartials(
+  out: BufferedObjectStore,
+  topic: string,
+  partition: number,
+  partials: PartialWindowOutput['partials'],
+): Promise<void> {
+  for (const [w, list] of Object.entries(partials)) {
+    const byStart = new Map<number, Array<[string, ...Aggregate]>>();
+    for (const [start, g, agg] of list) {
+      const l = byStart.get(start) ?? [];
+      l.push([g, ...agg]);
+      byStart.set(start, l);
+    }
+    for (const [start, groups] of byStart)
+      await out.put(
+        `${partialPrefix(topic, w, start)}${partition}.json`,
+        Buffer.from(JSON.stringify(groups)),
+      );
+  }
+}
+
+/** Sessions rows and every late row of the batch, named after the partition's records. */
+async function writePartitionRows(
+  deps: ConsumerDeps,
+  out: BufferedObjectStore,
+  rows: Record<string, Row[]>,
+  late: readonly Row[],
+  name: SourceRange,
+): Promise<void> {
+  const schemas = layerSchemas(deps.domain);
+  const ctx = stageContext(deps, out, new AttemptStateStore({ fences: {} }));
+  const written = emptyWritten();
+  let n = 0;
+  for (const [w, list] of Object.entries(rows)) {
+    const schema = schemas.windows[w];
+    if (schema !== undefined) n += await writeRows(ctx, schema, list, name, written);
+  }
+  n += await writeRows(ctx, schemas.lateEvents, late, name, written);
+  for (const r of late) deps.metrics.count('LateEvents', 1, { window: String(r['window_name']) });
+  deps.metrics.count('RecordsOut', n, { layer: 'gold' });
+}
+
+/**
+ * One step of a windows partition: the batch's events (none for a flush or a merge pass), then
+ * the partials it closed, its sessions, and the merge of the windows it owns.
+ */
+async function windowsStep(
+  deps: ConsumerDeps,
+  b: Pick<PartitionBatch, 'topic' | 'partition'>,
+  input: {
+    readonly state: WindowsPartitionState;
+    readonly meta: Readonly<Record<string, number>>;
+    readonly out: BufferedObjectStore;
+  },
+  batch: {
+    readonly events: readonly SilverEvent[];
+    readonly name: SourceRange;
+    /** `records`: a batch; `flush`: the end of a run; `merge`: a merge pass (commits only what it wrote). */
+    readonly kind: 'records' | 'flush' | 'merge';
+    readonly fences: Readonly<Record<string, number>>;
+    readonly sources: Readonly<Record<string, number>>;
+  },
+  consumed: string[],
+): Promise<StepResult | undefined> {
+  const { state: st, out } = input;
+  const table = tableOf(deps, 'windows');
+  const { numbers, idOf } = await sourcePartitionsOf(deps);
+  const own = b.partition;
+  const pid = idOf.get(own);
+  if (pid === undefined) throw new Error(`windows: partition ${own} of ${b.topic} has no source partition`);
+  const before = input.meta as WindowsMeta;
+  const others = await readProgress(table, b.topic, numbers, own, before);
+  // The sessions engine knows every source partition (registered before any event: SPEC §3).
+  const watermarks: Record<string, number> = {};
+  for (const p of numbers)
+    watermarks[idOf.get(p)!] = p === own ? NOT_YET : (others.metas.get(p)?.max ?? NOT_YET);
+  for (const [pid, max] of Object.entries(watermarks)) st.sessions.raisePartition(pid, max);
+  let first = before.first;
+  let last = before.last;
+  for (const e of batch.events) {
+    st.fixed.add(e);
+    st.sessions.add(e);
+    first ??= e.ts;
+    if (last === undefined || e.ts > last) last = e.ts;
+  }
+  const flush = batch.kind === 'flush';
+  const fixedOut = flush ? st.fixed.flushPartials() : st.fixed.collectPartials();
+  const sessionsOut = flush ? st.sessions.flushPartials() : st.sessions.collectPartials();
+  await writePartials(out, b.topic, own, fixedOut.partials);
+  deps.metrics.count('RecordsIn', batch.events.length, { layer: 'gold' });
+  const late = [...fixedOut.late, ...sessionsOut.late];
+  await writePartitionRows(deps, out, sessionsOut.rows, late, batch.name);
+  // Never lower than published (a flushed partition stays at the end of time).
+  const seen = st.fixed.watermark(pid) + deps.domain.maxOutOfOrdernessMs;
+  const ownMax = flush ? ENDED : Math.max(before.max ?? Number.NEGATIVE_INFINITY, seen);
+  const meta: WindowsMeta = {
+    ...(Number.isFinite(ownMax) ? { max: ownMax } : {}),
+    ...(first !== undefined ? { first } : {}),
+    ...(last !== undefined ? { last } : {}),
+  };
+  const progress: Progress = { partitions: numbers, metas: new Map([...others.metas, [own, meta]]) };
+  const m = await mergeOwned(deps, out, b.topic, own, st, progress, batch.kind !== 'records');
+  consumed.push(...m.consumed);
+  Object.assign(st.merged, m.merged);
+  // A merge pass that found nothing to write commits nothing. (What it changed in the engines is
+  // only other partitions' watermarks, which the next delta records again, at least as high.)
+  const wrote = out.size > 0 || late.length > 0 || Object.values(fixedOut.partials).some((l) => l.length > 0);
+  if (batch.kind === 'merge' && !wrote) return undefined;
+  const delta: WindowsDelta = {
+    pid,
+    events: windowDeltaEvents(deps.domain, batch.events),
+    watermarks,
+    merged: m.merged,
+    ...(flush ? { flushed: true } : {}),
+  };
+  return {
+    delta: encodeWindowsDelta(delta),
+    fences: batch.fences,
+    sources: batch.sources,
+    meta: meta as Record<string, number>,
+  };
+}
+
+/** Deletes merged partials once the merge committed (housekeeping: never fails the batch). */
+async function dropConsumed(deps: ConsumerDeps, consumed: readonly string[]): Promise<void> {
+  if (consumed.length > 0) await deps.objects.delete(consumed).catch(() => undefined);
+}
+
+export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+  const codec = windowsCodec(deps.domain);
+  return perPartition(deps, event, async (b) => {
+    const consumed: string[] = [];
+    const outcome = await runPartition(
+      tableOf(deps, 'windows'),
+      deps.objects,
+      windowsStateId(b.topic, b.partition),
+      codec,
+      async (input) => {
+        consumed.length = 0;
+        const { loaded } = input;
+        const records = fresh(
+          decodeEnriched(deps.domain, b.records, 'source'),
+          loaded.fences[String(b.partition)],
+        );
+        if (records.length === 0) return undefined;
+        const name = rangeOf(b, records);
+        const past = pastFences(records, loaded.sources);
+        if (past.letters.length > 0) await sendLetters(deps, name, past.letters);
+        return windowsStep(
+          deps,
+          b,
+          input,
+          {
+            events: past.events,
+            name: { ...name, topic: `${b.topic}.sessions` },
+            kind: 'records',
+            fences: { ...loaded.fences, [String(b.partition)]: name.lastOffset },
+            sources: past.sources,
+          },
+          consumed,
+        );
+      },
+      stateOptions(deps),
+    );
+    if (outcome.committed) await dropConsumed(deps, consumed);
+  });
+}
+
+/**
+ * Ends a local-stack run the way embedded runs end (SPEC §3): every source partition flushes its
+ * engines (open sessions become rows, open fixed windows partials, its watermark the end of
+ * time), then every partition merges the windows it owns. Files are named
+ * `<topic>.sessions.flush-<p>-<v>-<v>` after the state's version. Returns the partitions flushed.
+ */
+export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<number> {
+  const codec = windowsCodec(deps.domain);
+  const { numbers } = await sourcePartitionsOf(deps);
+  const pass = async (p: number, flush: boolean): Promise<void> => {
+    const consumed: string[] = [];
+    const outcome = await runPartition(
+      tableOf(deps, 'windows'),
+      deps.objects,
+      windowsStateId(topic, p),
+      codec,
+      async (input) => {
+        consumed.length = 0;
+        const { loaded } = input;
+        if (flush && (input.meta as WindowsMeta).max === ENDED) return undefined;
+        const v = loaded.version;
+        return windowsStep(
+          deps,
+          { topic, partition: p },
+          input,
+          {
+            events: [],
+            name: { topic: `${topic}.sessions.flush`, partition: p, firstOffset: v, lastOffset: v },
+            kind: flush ? 'flush' : 'merge',
+            fences: loaded.fences,
+            sources: loaded.sources,
+          },
+          consumed,
+        );
+      },
+      stateOptions(deps),
+    );
+    if (outcome.committed) await dropConsumed(deps, consumed);
+  };
+  for (const p of numbers) await pass(p, true);
+  for (const p of numbers) await pass(p, false);
+  return numbers.length;
+}

@@ -1,0 +1,302 @@
+/**
+ * Partition-owned state, incremental, in S3 (SPEC §4 "State"; issue 14): the state backend of
+ * the stateful consumers, in the spirit of Flink's keyed state with incremental checkpoints and
+ * Kafka Streams' state stores with changelogs, built on what Lambda's Kafka event source mapping
+ * guarantees: a partition's records come to one invocation at a time, in order.
+ *
+ * **Layout.** Each (consumer, topic, partition) owns its state. The fenced record of the commit
+ * point (`table.ts`; the DynamoDB item `state#<consumer>` / `<topic>#<p>`) holds a small
+ * {@link Manifest}: the S3 key of the last compacted snapshot and the ordered list of delta
+ * objects written since, plus a little `meta` JSON (the windows consumer's watermark). The state
+ * is `snapshot + deltas`, applied in order by the consumer's {@link StateCodec}. Objects live
+ * under `ops/state/<consumer>/<topic>/<p>/` of the gold bucket, named by a fresh id per attempt,
+ * so no attempt ever overwrites an object another attempt may read.
+ *
+ * **One batch** (inside `runFenced`, so the effectively-once protocol and its intent/orphan
+ * handling are unchanged): load the record → materialize the state (a warm execution environment
+ * that holds the committed version loads nothing) → the consumer applies the batch to it and
+ * returns a delta (what the batch changed) → the delta object, or every so often a compacted
+ * snapshot instead, is one of the attempt's outputs (in its intent, written before the commit) →
+ * the commit writes the new manifest with the fences in ONE conditional write. A crash between
+ * the delta's PUT and the commit leaves the manifest as it was: the delta is unreachable, and
+ * the next attempt deletes it with the rest of the dead attempt's intent.
+ *
+ * **Compaction.** A snapshot replaces the delta of a batch when the deltas since the last snapshot
+ * reach {@link PartitionStateOptions.maxDeltas}, or their bytes exceed the snapshot's (so a cold
+ * load reads at most about twice the state). Superseded objects go to the manifest's `garbage`
+ * with the time they were superseded, and are deleted by a later commit once
+ * {@link PartitionStateOptions.graceMs} has passed: longer than Lambda's 15-minute limit, so no
+ * attempt that could still read them (it loaded the manifest before they were superseded) is
+ * alive: no read races a delete. The bucket's lifecycle expires their noncurrent versions after
+ * a day (`ops/state/` rule of the gold bucket).
+ *
+ * **The warm cache.** The state object the consumer mutates IS the cached one. It is taken out of
+ * the cache when an attempt starts and put back, at the committed version, only when the attempt
+ * commits: an attempt that fails or conflicts leaves nothing behind, and the next one loads from S3.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Metrics } from '../ports/metrics.ts';
+import type { BufferedObjectStore } from './buffered-objects.ts';
+import { type FencedOutcome, runFenced } from './fenced.ts';
+import {
+  type FencedTable,
+  type ObjectStoreWithDelete,
+  type StateId,
+  type StateRecord,
+  stateIdString,
+} from './table.ts';
+
+/** How one consumer's state is stored: bytes of a snapshot, and deltas applied in order. */
+export interface StateCodec<S> {
+  /** Name of the state's kind; a manifest of another kind is refused (wiring error). */
+  readonly kind: string;
+  empty(): S;
+  encodeSnapshot(state: S): Uint8Array;
+  decodeSnapshot(bytes: Uint8Array): S;
+  /** Applies one delta (as the consumer produced it for one batch) to `state`, in place. */
+  applyDelta(state: S, delta: Uint8Array): void;
+}
+
+export interface ObjectRef {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** The small JSON document of the commit point (the fenced record's state). */
+export interface Manifest {
+  /** 2: partition-owned state. (A record without it is the earlier layout: see {@link LegacyStateError}.) */
+  readonly layout: 2;
+  readonly kind: string;
+  readonly snapshot: ObjectRef | null;
+  readonly deltas: readonly ObjectRef[];
+  /** Superseded objects, deleted once `since + graceMs` has passed. */
+  readonly garbage: readonly { readonly keys: readonly string[]; readonly since: number }[];
+  /** The consumer's small metadata (for example its watermark), readable by other partitions. */
+  readonly meta: Readonly<Record<string, number>>;
+}
+
+/**
+ * The record is in the layout before partition-owned state (one state item per consumer with ids
+ * and keys in items of their own, a shared windows state): it is not read, never overwritten.
+ */
+export class LegacyStateError extends Error {
+  constructor(id: StateId) {
+    super(
+      `state ${stateIdString(id)} is in the layout before partition-owned state (Tidewater 0.1): ` +
+        'run `tidewater state migrate --table <state table>` once before the new consumers start (README, "Upgrading")',
+    );
+    this.name = 'LegacyStateError';
+  }
+}
+
+export interface PartitionStateOptions {
+  /** Deltas after which the next batch writes a snapshot instead. @default 16 */
+  readonly maxDeltas?: number;
+  /** How long a superseded object is kept before it is deleted, ms. @default 20 minutes */
+  readonly graceMs?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  readonly metrics?: Metrics;
+}
+
+/** What a consumer's step gives back for a batch with new records. */
+export interface StepResult {
+  /** What the batch changed, for {@link StateCodec.applyDelta}. */
+  readonly delta: Uint8Array;
+  readonly fences: Readonly<Record<string, number>>;
+  readonly sources: Readonly<Record<string, number>>;
+  /** @default the loaded meta */
+  readonly meta?: Readonly<Record<string, number>>;
+}
+
+export interface StepInput<S> {
+  readonly loaded: StateRecord<Manifest>;
+  /** The committed state, to be changed in place by the step. */
+  readonly state: S;
+  readonly meta: Readonly<Record<string, number>>;
+  readonly out: BufferedObjectStore;
+}
+
+/** Applies a batch to the state; undefined when every record had been applied already. */
+export type Step<S> = (input: StepInput<S>) => Promise<StepResult | undefined>;
+
+interface Cached {
+  readonly version: number;
+  readonly kind: string;
+  readonly state: unknown;
+  readonly bytes: number;
+}
+
+/**
+ * Committed states held by this execution environment, most recently used last; at most
+ * {@link CACHE_MAX_BYTES} of stored bytes (a snapshot and its deltas).
+ */
+const cache = new Map<string, Cached>();
+let cachedBytes = 0;
+/** Stored bytes of the states kept warm. @default 256 MiB, `TIDEWATER_STATE_CACHE_MIB` */
+const CACHE_MAX_BYTES = Number(process.env['TIDEWATER_STATE_CACHE_MIB'] ?? 256) * 1024 * 1024;
+
+function takeCached(key: string): Cached | undefined {
+  const c = cache.get(key);
+  if (c !== undefined) {
+    cache.delete(key);
+    cachedBytes -= c.bytes;
+  }
+  return c;
+}
+
+function putCached(key: string, c: Cached): void {
+  takeCached(key);
+  cache.set(key, c);
+  cachedBytes += c.bytes;
+  for (const [k, old] of cache) {
+    if (cachedBytes <= CACHE_MAX_BYTES || k === key) break;
+    cache.delete(k);
+    cachedBytes -= old.bytes;
+  }
+}
+
+/** Forgets every warm state (tests, and a process that must start cold). */
+export function clearStateCache(): void {
+  cache.clear();
+  cachedBytes = 0;
+}
+
+export function emptyManifest(kind: string): Manifest {
+  return { layout: 2, kind, snapshot: null, deltas: [], garbage: [], meta: {} };
+}
+
+/** The loaded record's manifest; refuses the earlier layout and another kind. */
+export function manifestOf(id: StateId, loaded: StateRecord<unknown>, kind: string): Manifest {
+  const m = loaded.state as Partial<Manifest> | undefined;
+  if (m === undefined || m === null) {
+    if (loaded.stateRef !== undefined) throw new LegacyStateError(id);
+    return emptyManifest(kind);
+  }
+  if (m.layout !== 2) throw new LegacyStateError(id);
+  if (m.kind !== kind)
+    throw new Error(
+      `state ${stateIdString(id)} holds a ${String(m.kind)} state, not ${kind}: a wiring error`,
+    );
+  return m as Manifest;
+}
+
+function storedBytes(m: Manifest): number {
+  return (m.snapshot?.bytes ?? 0) + m.deltas.reduce((n, d) => n + d.bytes, 0);
+}
+
+async function fetch(objects: ObjectStoreWithDelete, id: StateId, ref: ObjectRef): Promise<Uint8Array> {
+  const bytes = await objects.get(ref.key);
+  if (bytes === undefined) throw new Error(`state ${stateIdString(id)}: object ${ref.key} is missing`);
+  return bytes;
+}
+
+/** The state a manifest describes, read from S3: the snapshot, then every delta in order. */
+export async function readState<S>(
+  objects: ObjectStoreWithDelete,
+  id: StateId,
+  manifest: Manifest,
+  codec: StateCodec<S>,
+): Promise<S> {
+  const [snapshot, ...deltas] = await Promise.all([
+    manifest.snapshot === null ? Promise.resolve(undefined) : fetch(objects, id, manifest.snapshot),
+    ...manifest.deltas.map((d) => fetch(objects, id, d)),
+  ]);
+  const state = snapshot === undefined ? codec.empty() : codec.decodeSnapshot(snapshot);
+  for (const d of deltas) codec.applyDelta(state, d!);
+  return state;
+}
+
+function objectPrefix(id: StateId): string {
+  return `ops/state/${id.consumer}/${id.topic}/${id.scope}/`;
+}
+
+/**
+ * Runs one batch of one partition on its partition-owned state, fenced: the per-partition runner
+ * every stateful consumer uses. `step` applies the batch to the state (in place) and says what it
+ * changed; this function stores that as a delta or a snapshot and commits the manifest.
+ */
+export async function runPartition<S>(
+  table: FencedTable,
+  objects: ObjectStoreWithDelete,
+  id: StateId,
+  codec: StateCodec<S>,
+  step: Step<S>,
+  options: PartitionStateOptions = {},
+): Promise<FencedOutcome> {
+  const maxDeltas = options.maxDeltas ?? 16;
+  const graceMs = options.graceMs ?? 20 * 60_000;
+  const clock = options.clock ?? Date.now;
+  const cacheKey = stateIdString(id);
+  let pending: Cached | undefined;
+  const outcome = await runFenced<Manifest>(
+    table,
+    objects,
+    id,
+    async (loaded, out) => {
+      pending = undefined;
+      const manifest = manifestOf(id, loaded, codec.kind);
+      // Taken out of the cache whatever happens next: only a commit puts it back.
+      const warm = takeCached(cacheKey);
+      let state: S;
+      if (warm !== undefined && warm.version === loaded.version && warm.kind === codec.kind) {
+        state = warm.state as S;
+      } else {
+        state = await readState(objects, id, manifest, codec);
+        options.metrics?.count('StateColdLoads', 1, { consumer: id.consumer });
+      }
+      const r = await step({ loaded, state, meta: manifest.meta, out });
+      if (r === undefined) {
+        // Nothing applied: the state is as committed (a retry of a committed batch).
+        pending = { version: -1, kind: codec.kind, state, bytes: storedBytes(manifest) };
+        return undefined;
+      }
+      const now = clock();
+      // Superseded objects old enough are deleted before the commit: they are unreferenced
+      // already, and a death here only repeats the (idempotent) delete next time.
+      const due = manifest.garbage.filter((g) => now - g.since >= graceMs);
+      if (due.length > 0) await objects.delete(due.flatMap((g) => g.keys));
+      const garbage = manifest.garbage.filter((g) => now - g.since < graceMs);
+      const deltaBytes = manifest.deltas.reduce((n, d) => n + d.bytes, 0) + r.delta.byteLength;
+      const compact =
+        manifest.deltas.length + 1 > maxDeltas ||
+        (manifest.snapshot !== null && deltaBytes > manifest.snapshot.bytes) ||
+        (manifest.snapshot === null && manifest.deltas.length + 1 >= maxDeltas);
+      let next: Manifest;
+      const name = `${objectPrefix(id)}${String(loaded.version).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
+      if (compact) {
+        const bytes = codec.encodeSnapshot(state);
+        await out.put(`${name}.snapshot`, bytes);
+        const superseded = [
+          ...(manifest.snapshot === null ? [] : [manifest.snapshot.key]),
+          ...manifest.deltas.map((d) => d.key),
+        ];
+        next = {
+          layout: 2,
+          kind: codec.kind,
+          snapshot: { key: `${name}.snapshot`, bytes: bytes.byteLength },
+          deltas: [],
+          garbage: superseded.length > 0 ? [...garbage, { keys: superseded, since: now }] : garbage,
+          meta: r.meta ?? manifest.meta,
+        };
+        options.metrics?.count('StateSnapshots', 1, { consumer: id.consumer });
+      } else {
+        await out.put(`${name}.delta`, r.delta);
+        next = {
+          ...manifest,
+          deltas: [...manifest.deltas, { key: `${name}.delta`, bytes: r.delta.byteLength }],
+          garbage,
+          meta: r.meta ?? manifest.meta,
+        };
+      }
+      pending = { version: -1, kind: codec.kind, state, bytes: storedBytes(next) };
+      return { state: next, fences: r.fences, sources: r.sources };
+    },
+    options.metrics ? { metrics: options.metrics } : {},
+  );
+  if (pending !== undefined) {
+    const done: Cached = pending;
+    putCached(cacheKey, { ...done, version: outcome.version });
+  }
+  return outcome;
+}
