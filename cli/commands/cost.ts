@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { type Command, CommanderError } from 'commander';
 import { readWorkProfile, WorkProfileError } from '../../bench/work-profile.ts';
 import { DomainConfigError, loadDomain } from '../../functions/core/index.ts';
-import { ConfigError, loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
+import {
+  ConfigError,
+  ENVIRONMENTS_DIR,
+  listEnvironments,
+  loadEnvironmentConfig,
+} from '../../lib/config/environment-config.ts';
 import { DEFAULT_PATTERNS, LAYERS, type METRICS } from '../../lib/observability/metric-contract.ts';
 import {
   ASSUMPTIONS,
@@ -145,6 +150,11 @@ function cost(opts: CostOptions): void {
     opts.flinkEventsPerKpu === undefined
       ? undefined
       : parseEventsPerSecond(opts.flinkEventsPerKpu, '--flink-events-per-kpu');
+  const known = listEnvironments();
+  if (!known.includes(opts.env))
+    throw new UserError(
+      `unknown environment "${opts.env}": no ${join(ENVIRONMENTS_DIR, `${opts.env}.yaml`)} (known: ${known.join(', ')})`,
+    );
   try {
     const config = loadEnvironmentConfig(opts.env);
     const profile = readWorkProfile(opts.profile);
