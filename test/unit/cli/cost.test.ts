@@ -125,8 +125,6 @@ function config(overrides: Record<string, unknown> = {}): EnvironmentConfig {
   );
 }
 
-const MONTH_SECONDS = 730 * 3600;
-
 function line(items: readonly LineItem[], stack: LineItem['stack'], prefix: string): LineItem {
   const found = items.filter((i) => i.stack === stack && `${i.service}: ${i.item}`.startsWith(prefix));
   expect(found, `${stack} ${prefix}`).toHaveLength(1);
