@@ -4,7 +4,7 @@
  * Reports events/s end to end, DynamoDB write/read units per event, S3 PUTs per 1k events, and
  * the AWS variable cost per million events from `bench/prices.json`.
  *
- *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N]
+ *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N] [--write-profile <path>]
  *
  * `--pollers N` runs every mapping with N concurrent pollers (the `local` environment has 1, so
  * partitions are invoked one after another; on AWS they run concurrently, which is when the
@@ -46,6 +46,7 @@ import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { argValue, type BenchSuite } from '../suite.ts';
+import { writeWorkProfile } from '../work-profile.ts';
 
 interface Prices {
   region: string;
@@ -292,6 +293,12 @@ export const suite: BenchSuite = {
       msk: ((rawBytes * 2 * perMillion) / 1e9) * PRICES.mskServerless.perGbIn,
     };
     const total = Object.values(cost).reduce((a, b) => a + b, 0);
+    const profilePath = argValue(ctx.args, 'write-profile', '');
+    if (profilePath !== '') {
+      const command = `npm run bench -- local-stack ${ctx.args.join(' ')}`;
+      const run = { command, events, batchSize: batch, pollers, rawBytes, invocations: lambda.invocations };
+      writeWorkProfile(profilePath, { ...run, meter, gbSeconds, memoryMiB: 1024 });
+    }
     const note = `${events} events, batch ${batch}, ${pollers} poller(s), ${lambda.invocations} invocations`;
     const priced = `prices ${PRICES.region} ${PRICES.asOf}`;
     return [
