@@ -124,4 +124,8 @@ if (suites.length === 0) {
         : '') +
       `${table(rows)}\n`,
   );
+  if (suiteArgs.includes('--json')) {
+    const summary = Object.assign({}, ...suites.map((s) => s.summary?.() ?? {}));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  }
 }

@@ -49,6 +49,11 @@ export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(ctx: BenchContext): Promise<BenchResult[]> | BenchResult[];
+  /**
+   * The figures of the last run as one flat object, for machines: with `--json` the runner
+   * prints the suites' summaries as one JSON object, the last line of its output.
+   */
+  summary?(): Record<string, unknown> | undefined;
 }
 
 /** True when `--name` is among the args. */

@@ -43,6 +43,7 @@ import { generateEvents, loadDomain } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
+import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
 import { ensureStack } from '../../localstack/stack.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { argValue, type BenchSuite } from '../suite.ts';
@@ -90,6 +91,16 @@ interface Meter {
   s3Put: number;
   s3Get: number;
   s3Other: number;
+  /** DeleteObject(s): free on S3, counted apart. */
+  s3Delete: number;
+  /** PUTs of state objects (`ops/state/`) and of window partials (`ops/partials/`). */
+  s3StatePut: number;
+  /** Bytes of state objects written: each is superseded in time and kept as a noncurrent version. */
+  stateBytes: number;
+  /** Write units of conditional writes that failed (billed all the same). */
+  failedWru: number;
+  /** Parquet bytes written to the layers (bronze, silver, gold; ops/ aside). */
+  lakeBytes: number;
   sqsRequests: number;
   sqsChunks: number;
 }
@@ -132,7 +143,17 @@ function meteredClients(meter: Meter): AwsClients {
         Key?: Record<string, AttributeValue>;
         ExpressionAttributeValues?: Record<string, AttributeValue>;
       };
-      const out = await next(args);
+      let out: Awaited<ReturnType<typeof next>>;
+      try {
+        out = await next(args);
+      } catch (err) {
+        // A failed condition is billed like the write (at least 1 unit).
+        if ((err as Error).name === 'ConditionalCheckFailedException') {
+          const size = input.Item ? itemSize(input.Item) : (sizes.get(keyOf(input.Key)) ?? 0);
+          meter.failedWru += Math.max(1, Math.ceil(size / 1024));
+        }
+        throw err;
+      }
       if (ctx.commandName === 'PutItemCommand' && input.Item) {
         const size = itemSize(input.Item);
         sizes.set(keyOf(input.Item), size);
@@ -180,8 +201,15 @@ function meteredClients(meter: Meter): AwsClients {
   );
   c.s3.middlewareStack.add(
     (next, ctx) => async (args) => {
-      if (ctx.commandName === 'PutObjectCommand') meter.s3Put++;
-      else if (ctx.commandName === 'GetObjectCommand') meter.s3Get++;
+      const input = args.input as { Key?: string; Body?: Uint8Array };
+      if (ctx.commandName === 'PutObjectCommand') {
+        meter.s3Put++;
+        if (input.Key?.startsWith('ops/state/') || input.Key?.startsWith('ops/partials/')) meter.s3StatePut++;
+        if (input.Key?.startsWith('ops/state/')) meter.stateBytes += input.Body?.byteLength ?? 0;
+        else if (!input.Key?.startsWith('ops/')) meter.lakeBytes += input.Body?.byteLength ?? 0;
+      } else if (ctx.commandName === 'GetObjectCommand') meter.s3Get++;
+      else if (ctx.commandName === 'DeleteObjectCommand' || ctx.commandName === 'DeleteObjectsCommand')
+        meter.s3Delete++;
       else meter.s3Other++;
       return next(args);
     },
@@ -200,8 +228,11 @@ function meteredClients(meter: Meter): AwsClients {
   return c;
 }
 
+let lastSummary: Record<string, unknown> | undefined;
+
 export const suite: BenchSuite = {
   name: 'local-stack',
+  summary: () => lastSummary,
   description:
     'end to end on the local stack (broker + local ESM + emulator): events/s, DynamoDB units, S3 PUTs, AWS cost',
   async run(ctx) {
@@ -230,14 +261,20 @@ export const suite: BenchSuite = {
       s3Put: 0,
       s3Get: 0,
       s3Other: 0,
+      s3Delete: 0,
+      s3StatePut: 0,
+      stateBytes: 0,
+      failedWru: 0,
+      lakeBytes: 0,
       sqsRequests: 0,
       sqsChunks: 0,
     };
     const lambda = { invocations: 0, ms: 0 };
     const metered = meteredClients(meter);
-    const wrap =
-      (_id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
-      async (event, context) => {
+    // Windows invocations on a timeline: do those of different partitions overlap (no waiting)?
+    const timeline = new InvocationTimeline();
+    const wrap = (id: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler => {
+      const timed: LocalKafkaHandler = async (event, context) => {
         const t0 = performance.now();
         try {
           return await h(event, context);
@@ -246,6 +283,8 @@ export const suite: BenchSuite = {
           lambda.ms += performance.now() - t0;
         }
       };
+      return id === 'windows' ? timeline.wrap(timed) : timed;
+    };
     let rawBytes = 0;
     for (const g of generateEvents(domain, events, gen))
       rawBytes += Buffer.byteLength(g.value) + Buffer.byteLength(g.key);
@@ -284,7 +323,7 @@ export const suite: BenchSuite = {
         gbSeconds * PRICES.lambda.perGbSecond * perMillion +
         (lambda.invocations * perMillion * PRICES.lambda.perMillionRequests) / 1e6,
       dynamodb:
-        (meter.wru * perMillion * PRICES.dynamodb.perMillionWriteRequestUnits) / 1e6 +
+        ((meter.wru + meter.failedWru) * perMillion * PRICES.dynamodb.perMillionWriteRequestUnits) / 1e6 +
         (meter.rru * perMillion * PRICES.dynamodb.perMillionReadRequestUnits) / 1e6,
       s3:
         ((meter.s3Put + meter.s3Other) * perMillion * PRICES.s3.perThousandPutCopyPostList) / 1000 +
@@ -297,8 +336,44 @@ export const suite: BenchSuite = {
     if (profilePath !== '') {
       const command = `npm run bench -- local-stack ${ctx.args.join(' ')}`;
       const run = { command, events, batchSize: batch, pollers, rawBytes, invocations: lambda.invocations };
-      writeWorkProfile(profilePath, { ...run, meter, gbSeconds, memoryMiB: 1024 });
+      writeWorkProfile(profilePath, {
+        ...run,
+        meter: {
+          ...meter,
+          failedConditionalWru: meter.failedWru,
+          deleteWru: 0,
+          retainedStateBytes: meter.stateBytes,
+          lakeBytes: meter.lakeBytes,
+        },
+        gbSeconds,
+        memoryMiB: 1024,
+      });
     }
+    // The state's own line items: its DynamoDB commit point and its S3 objects (state, partials).
+    const stateCost =
+      ((meter.wru + meter.failedWru) * perMillion * PRICES.dynamodb.perMillionWriteRequestUnits) / 1e6 +
+      (meter.rru * perMillion * PRICES.dynamodb.perMillionReadRequestUnits) / 1e6 +
+      (meter.s3StatePut * perMillion * PRICES.s3.perThousandPutCopyPostList) / 1000;
+    const conflicts = collected.total('StateConflicts');
+    lastSummary = {
+      events,
+      batch_size: batch,
+      pollers,
+      invocations: lambda.invocations,
+      events_per_second: events / seconds,
+      wru_per_event: (meter.wru + meter.failedWru) / events,
+      rru_per_event: meter.rru / events,
+      s3_puts_per_1k_events: (meter.s3Put * 1000) / events,
+      s3_state_puts_per_1k_events: (meter.s3StatePut * 1000) / events,
+      usd_per_million_events: total,
+      state_usd_per_million_events: stateCost,
+      usd_per_million_events_by_service: cost,
+      // The windows consumer has no lease any more: no invocation waits for another's state.
+      lease_wait_ms: 0,
+      conflicts,
+      windows_overlap_ms: timeline.overlapMs(),
+      windows_same_partition_overlaps: timeline.samePartitionOverlaps(),
+    };
     const note = `${events} events, batch ${batch}, ${pollers} poller(s), ${lambda.invocations} invocations`;
     const priced = `prices ${PRICES.region} ${PRICES.asOf}`;
     return [
@@ -308,7 +383,7 @@ export const suite: BenchSuite = {
         value: meter.wru / events,
         unit: 'WRU',
         higherIsBetter: false,
-        note: `${meter.wru} WRU, ${meter.dynamoRequests} requests; by state: ${shares(meter.wruBy, meter.wru)}; by command: ${shares(meter.wruByCommand, meter.wru)}`,
+        note: `${meter.wru} WRU (+${meter.failedWru} of failed conditions), ${meter.dynamoRequests} requests; by state: ${shares(meter.wruBy, meter.wru)}; by command: ${shares(meter.wruByCommand, meter.wru)}`,
       },
       {
         measure: 'state write conflicts per 1k invocations',
@@ -331,7 +406,19 @@ export const suite: BenchSuite = {
         value: (meter.s3Put * 1000) / events,
         unit: 'PUT',
         higherIsBetter: false,
-        note: `${meter.s3Put} PUT, ${meter.s3Get} GET, ${meter.s3Other} other`,
+        note: `${meter.s3Put} PUT (${meter.s3StatePut} of state and partials), ${meter.s3Get} GET, ${meter.s3Other} other (LIST...), ${meter.s3Delete} DELETE (free)`,
+      },
+      {
+        measure: 'windows invocations of different partitions running at once',
+        value: timeline.overlapMs(),
+        unit: 'ms',
+        note: `${timeline.invocations} windows invocations; ${timeline.samePartitionOverlaps()} of one partition at once (must be 0); no lease: nothing waits`,
+      },
+      {
+        measure: 'AWS variable cost per 1M events: the state (DynamoDB + state/partial PUTs)',
+        value: stateCost,
+        unit: 'USD',
+        higherIsBetter: false,
       },
       {
         measure: 'Lambda GB-s per 1M events (1024 MiB, in-process time)',

@@ -64,7 +64,8 @@ const METRIC_SERIES: Readonly<Record<keyof typeof METRICS, (windows: number) => 
   DeadLettered: () => 1,
   Duplicates: () => 1,
   StateConflicts: () => 4,
-  StateLeaseWaitMs: () => 1,
+  StateColdLoads: () => 3,
+  StateSnapshots: () => 3,
 };
 
 /** Custom metrics (series) the consumers publish, for a domain with `windows` windows. */

@@ -307,9 +307,10 @@ describe('tidewater cost: the model', () => {
   });
 
   it('counts the custom metric series of the contract', () => {
-    // 3 layers × 2 + 5 patterns + windows + DeadLettered + Duplicates + 4 consumers + lease wait
-    expect(customMetricCount(3)).toBe(21);
-    expect(customMetricCount(0)).toBe(18);
+    // 3 layers × 2 + 5 patterns + windows + DeadLettered + Duplicates + 4 consumers' conflicts
+    // + 3 stateful consumers' cold loads and snapshots
+    expect(customMetricCount(3)).toBe(26);
+    expect(customMetricCount(0)).toBe(23);
   });
 });
 
