@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig, type Endpoints, endpoints, externalServices } from '../endpoints.ts';
 import { type DeployedState, deployLocal, describeDeployed, REPO_ROOT, resolveValue } from './deploy.ts';
+import { INVOCATIONS_PER_POLLER } from './event.ts';
 import { type FunctionIdentity, type Invoker, inProcessInvoker, workerInvoker } from './invoker.ts';
 import { MappingRunner, type RunnerSettings } from './runner.ts';
 import { type MappingDefinition, readMappings } from './template.ts';
@@ -41,7 +42,12 @@ function resolveDefinition(
   def: MappingDefinition,
   state: DeployedState | undefined,
   envOverrides: Readonly<Record<string, string>>,
-): { env: Record<string, string>; functionName: string; onFailure: string | null } {
+): {
+  env: Record<string, string>;
+  functionName: string;
+  onFailure: string | null;
+  eventSourceArn: string | undefined;
+} {
   const env: Record<string, string> = {};
   const unresolved: string[] = [];
   for (const [name, value] of Object.entries(def.environment)) {
@@ -67,7 +73,17 @@ function resolveDefinition(
           ? resolveValue(def.onFailureDestination, def.stackName, state)
           : null;
   }
-  return { env, functionName, onFailure };
+  // An Amazon MSK mapping's cluster ARN (self-managed Kafka has none); a reference needs the stacks.
+  const arn = def.eventSourceArn;
+  const eventSourceArn =
+    arn === undefined
+      ? undefined
+      : typeof arn === 'string'
+        ? arn
+        : state
+          ? resolveValue(arn, def.stackName, state)
+          : undefined;
+  return { env, functionName, onFailure, eventSourceArn };
 }
 
 /**
@@ -196,6 +212,8 @@ export async function startEventSourceMappings(
         reportBatchItemFailures: o.reportBatchItemFailures ?? def.reportBatchItemFailures,
         onFailureDestination: o.onFailureDestination === undefined ? r.onFailure : o.onFailureDestination,
         pollers: o.pollers ?? def.maximumPollers,
+        invocationsPerPoller: o.invocationsPerPoller ?? INVOCATIONS_PER_POLLER,
+        eventSourceArn: r.eventSourceArn,
       };
       const runner = new MappingRunner(settings, invoker, sqs, options.verbose ? log : () => undefined);
       runners.push(runner);

@@ -78,8 +78,18 @@ export interface MappingSettingsOverride {
   consumerGroupId: string;
   /** SQS queue URL or ARN, or null for none. */
   onFailureDestination: string | null;
-  /** Concurrent pollers (`ProvisionedPollerConfig.MinimumPollers`); bounds parallel invocations. */
+  /**
+   * Event pollers. @default the template's `ProvisionedPollerConfig.MaximumPollers` (no scaling
+   * here). Partitions are assigned to pollers round-robin.
+   */
   pollers: number;
+  /**
+   * Concurrent invocations one poller runs, each over partitions of its own; one partition is
+   * never in two concurrent invocations. @default 5 ("Each event poller supports up to 5
+   * concurrent Lambda invocations", https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html);
+   * 1 gives the emulator's former one-batch-at-a-time poller.
+   */
+  invocationsPerPoller: number;
   /** Function timeout, seconds. */
   timeoutSeconds: number;
 }
