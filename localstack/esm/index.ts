@@ -16,6 +16,7 @@
  */
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { awsClientConfig, type Endpoints, endpoints, externalServices } from '../endpoints.ts';
 import { type DeployedState, deployLocal, describeDeployed, REPO_ROOT, resolveValue } from './deploy.ts';
 import { INVOCATIONS_PER_POLLER } from './event.ts';
@@ -37,6 +38,31 @@ export type {
 } from './types.ts';
 
 const ACCOUNT = '000000000000';
+
+/** Loopback addresses only (the `local` environment's `127.0.0.1:9092`): the broker of this machine's local stack. */
+function isLoopback(servers: readonly string[]): boolean {
+  return servers.every((s) => /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(s));
+}
+
+/**
+ * The brokers a mapping polls: the caller's, else the local stack's (`endpoints()`: `KAFKA_BROKERS`,
+ * or `127.0.0.1:${TIDEWATER_KAFKA_PORT}`) when the template names loopback servers or none (the
+ * `local` environment says `127.0.0.1:9092`, the default port, whatever port this machine's stack
+ * runs on), else the template's.
+ */
+function brokersFor(def: MappingDefinition, e: Endpoints, explicit: readonly string[] | undefined): string[] {
+  if (explicit) return [...explicit];
+  if (externalServices().kafka || isLoopback(def.bootstrapServers)) return [...e.kafkaBrokers];
+  return [...def.bootstrapServers];
+}
+
+/** The function's Kafka producer goes where the mapping polls when the template named the loopback default. */
+function withLocalBrokers(env: Record<string, string>, brokers: readonly string[]): Record<string, string> {
+  const name = FUNCTION_ENV.kafkaBootstrapServers;
+  const servers = env[name];
+  if (servers === undefined || !isLoopback(servers.split(',').filter((x) => x !== ''))) return env;
+  return { ...env, [name]: brokers.join(',') };
+}
 
 function resolveDefinition(
   def: MappingDefinition,
@@ -139,7 +165,10 @@ export async function resolveFunctionEnvironments(
       memorySizeMiB: def.memorySizeMiB,
       timeoutSeconds: def.timeoutSeconds,
     };
-    out[def.functionId] = { ...lambdaRuntimeEnv(e, identity), ...r.env };
+    out[def.functionId] = withLocalBrokers(
+      { ...lambdaRuntimeEnv(e, identity), ...r.env },
+      brokersFor(def, e, undefined),
+    );
   }
   return out;
 }
@@ -185,18 +214,16 @@ export async function startEventSourceMappings(
         memorySizeMiB: def.memorySizeMiB,
         timeoutSeconds: o.timeoutSeconds ?? def.timeoutSeconds,
       };
+      const brokers = brokersFor(def, e, options.kafkaBrokers);
       const override = options.handlerOverrides?.[def.functionId];
       const invoker: Invoker = override
         ? inProcessInvoker(identity, override)
-        : workerInvoker(identity, def.handlerFile, def.handlerExport, {
-            ...lambdaRuntimeEnv(e, identity),
-            ...r.env,
-          });
-      const brokers =
-        options.kafkaBrokers ??
-        (externalServices().kafka || def.bootstrapServers.length === 0
-          ? e.kafkaBrokers
-          : def.bootstrapServers);
+        : workerInvoker(
+            identity,
+            def.handlerFile,
+            def.handlerExport,
+            withLocalBrokers({ ...lambdaRuntimeEnv(e, identity), ...r.env }, brokers),
+          );
       const settings: RunnerSettings = {
         functionId: def.functionId,
         functionArn: identity.functionArn,

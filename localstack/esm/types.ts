@@ -37,7 +37,12 @@ export interface StartEventSourceMappingsOptions {
   readonly cdkOut?: string;
   /** Stage to read. @default 'local' */
   readonly stage?: 'local';
-  /** Brokers to poll. @default the mapping's `KAFKA_BOOTSTRAP_SERVERS` from the template, else `endpoints().kafkaBrokers` */
+  /**
+   * Brokers to poll. @default the local stack's (`endpoints().kafkaBrokers`, which honours
+   * `KAFKA_BROKERS` and `TIDEWATER_KAFKA_PORT`) when the template's servers are loopback addresses
+   * (the `local` environment's) or absent, else the template's. A bundled function whose
+   * `TIDEWATER_KAFKA_BOOTSTRAP_SERVERS` is loopback gets the same brokers.
+   */
   readonly kafkaBrokers?: string[];
   /** AWS emulator endpoint, for resolving physical names and the on-failure SQS destination. @default `endpoints().awsEndpoint` */
   readonly awsEndpoint?: string;
