@@ -6,10 +6,11 @@
  *
  *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N] [--write-profile <path>]
  *
- * `--pollers N` runs every mapping with N concurrent pollers (the `local` environment has 1, so
- * partitions are invoked one after another; on AWS they run concurrently, which is when the
- * windows consumer's shared state is contended: its invocations take turns with a lease, and
- * `state write conflicts` shows any attempt still redone).
+ * `--pollers N` runs every mapping with N event pollers (default 1, the `local` environment's).
+ * Each poller runs up to 5 invocations at once over partitions of its own, as on AWS, so the
+ * partitions are invoked concurrently either way, which is when the windows consumer's shared
+ * state is contended: its invocations take turns with a lease, and `state write conflicts` shows
+ * any attempt still redone.
  *
  * Uses the local stack that answers, or starts it like `tidewater stack up` (and leaves it
  * running: `tidewater stack down` stops it).

@@ -262,7 +262,7 @@ export interface RunLocalInput {
   readonly source: EventSource;
   /** Lakehouse copy destination (created; the run's layer folders are replaced). */
   readonly out: string;
-  /** Concurrent invocations per mapping. @default the `local` environment's (1) */
+  /** Event pollers per mapping (each runs up to 5 invocations at once). @default the `local` environment's (1) */
   readonly pollers?: number;
   readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
   readonly log?: (line: string) => void;

@@ -397,7 +397,7 @@ export function register(program: Command): void {
     .option('--inline-parquet', 'encode and write Parquet in the main thread (same as --parquet-workers 0)')
     .option(
       '--pollers <n>',
-      'with --stack local: concurrent invocations per event source mapping (default: the local environment, 1; AWS invokes partitions concurrently)',
+      "with --stack local: event pollers per event source mapping, each running up to 5 invocations at once over partitions of its own, as on AWS (default: the local environment's, 1)",
     )
     .addHelpText(
       'after',

@@ -8,7 +8,9 @@
  * - A batch is invoked when it holds `batchSize` records, or its payload would pass 6 MB, or the
  *   batching window has elapsed since its oldest record arrived.
  * - A partition belongs to one poller and to at most one batch at a time, so its records are
- *   processed in offset order and never by two concurrent invocations; pollers run in parallel.
+ *   processed in offset order and never by two concurrent invocations. Each poller runs up to
+ *   `invocationsPerPoller` invocations at once (AWS: 5), over partitions no other in-flight batch
+ *   holds; pollers run in parallel.
  * - A function error retries the batch; with `BisectBatchOnFunctionError` the failing batch is split
  *   in two halves, retried one after the other (a split does not use up a retry: halves keep the
  *   attempt count of their parent, and a single record is retried up to `MaximumRetryAttempts`).
@@ -17,7 +19,8 @@
  *   of the reported partitions from that offset; that retry counts as an attempt.
  * - Once retries are exhausted, the remaining records go to the on-failure destination (or are
  *   skipped without one) and the partition moves on. Records older than `MaximumRecordAgeInSeconds`
- *   go there before any invocation.
+ *   go there before any invocation, and between retries (condition `RetryAttemptsExhausted`: the
+ *   guide documents no other for them).
  * - An offset is committed only once every record before it succeeded or went to the destination.
  */
 import { randomUUID } from 'node:crypto';
@@ -41,9 +44,13 @@ export interface EngineConfig {
   readonly bisectOnError: boolean;
   readonly reportBatchItemFailures: boolean;
   readonly hasOnFailureDestination: boolean;
-  /** Pollers: concurrent invocations, each over its own partitions. */
+  /** Event pollers; each owns the partitions assigned to it (round-robin, in first-seen order). */
   readonly pollers: number;
+  /** Concurrent invocations of one poller, each over partitions of its own (`INVOCATIONS_PER_POLLER`). */
+  readonly invocationsPerPoller: number;
   readonly bootstrapServers: string;
+  /** The Amazon MSK cluster ARN of the mapping (its event is `aws:kafka`); none for self-managed Kafka. */
+  readonly eventSourceArn?: string | undefined;
 }
 
 export type Action =
@@ -94,6 +101,8 @@ interface Segment {
   records: PolledRecord[];
   failedAttempts: number;
   delivered: boolean;
+  /** The function error of the last failed invocation of these records, if any. */
+  lastError?: string;
   exhausted?: { condition: OnFailureCondition; functionError: string | null };
 }
 
@@ -132,6 +141,9 @@ export class MappingEngine {
   ) {
     if (config.batchSize < 1) throw new Error(`batchSize must be at least 1, got ${config.batchSize}`);
     if (config.pollers < 1) throw new Error(`pollers must be at least 1, got ${config.pollers}`);
+    if (config.invocationsPerPoller < 1) {
+      throw new Error(`invocationsPerPoller must be at least 1, got ${config.invocationsPerPoller}`);
+    }
   }
 
   /** Declares where a partition starts (its committed offset), so idleness and commits are known before any record. */
@@ -163,12 +175,16 @@ export class MappingEngine {
   /** What to do now. Each returned action must be settled with {@link settle}. */
   poll(): Action[] {
     const actions: Action[] = [];
-    const busyPollers = new Set<number>();
-    for (const batch of this.batches.values()) busyPollers.add(batch.poller);
+    const running = new Map<number, number>();
+    for (const batch of this.batches.values())
+      running.set(batch.poller, (running.get(batch.poller) ?? 0) + 1);
     for (let poller = 0; poller < this.config.pollers; poller++) {
-      if (busyPollers.has(poller)) continue;
-      const batch = this.formBatch(poller);
-      if (batch) this.batches.set(this.nextActionId++, batch);
+      // Each new batch holds its partitions, so the next one is formed from the others.
+      for (let n = running.get(poller) ?? 0; n < this.config.invocationsPerPoller; n++) {
+        const batch = this.formBatch(poller);
+        if (!batch) break;
+        this.batches.set(this.nextActionId++, batch);
+      }
     }
     for (const [, batch] of this.batches) {
       if (batch.inFlight) continue;
@@ -211,6 +227,7 @@ export class MappingEngine {
       this.failed(segment, 'Unhandled');
     } else {
       this.stats.failures++;
+      segment.lastError = 'Unhandled';
       if (this.config.bisectOnError && segment.records.length > 1) {
         const half = Math.ceil(segment.records.length / 2);
         const ordered = orderForSplit(segment.records);
@@ -218,11 +235,13 @@ export class MappingEngine {
           records: ordered.slice(0, half),
           failedAttempts: segment.failedAttempts,
           delivered: true,
+          lastError: 'Unhandled',
         };
         const second: Segment = {
           records: ordered.slice(half),
           failedAttempts: segment.failedAttempts,
           delivered: true,
+          lastError: 'Unhandled',
         };
         batch.segments.splice(0, 1, first, second);
       } else {
@@ -288,7 +307,7 @@ export class MappingEngine {
       .sort(([, a], [, b]) => (a[0] as Pending).arrivedAt - (b[0] as Pending).arrivedAt);
     if (candidates.length === 0) return undefined;
     const oldest = (candidates[0]?.[1][0] as Pending).arrivedAt;
-    const sizer = new EventSizer(this.config.bootstrapServers);
+    const sizer = new EventSizer(this.config.bootstrapServers, this.config.eventSourceArn);
     const taken: Pending[] = [];
     let full = false;
     outer: for (const [, q] of candidates) {
@@ -356,9 +375,18 @@ export class MappingEngine {
       if (maxAge !== undefined) {
         const now = this.clock();
         const expired = segment.records.filter((r) => now - r.timestamp > maxAge);
-        if (expired.length > 0) return this.toOnFailure(batch, segment, expired, 'RecordAgeExceeded', null);
+        if (expired.length > 0) {
+          // No documented condition for age; responseContext is null unless the records were invoked.
+          return this.toOnFailure(
+            batch,
+            segment,
+            expired,
+            'RetryAttemptsExhausted',
+            segment.lastError ?? null,
+          );
+        }
       }
-      const sizer = new EventSizer(this.config.bootstrapServers);
+      const sizer = new EventSizer(this.config.bootstrapServers, this.config.eventSourceArn);
       for (const r of segment.records) sizer.add(r);
       if (sizer.size > this.config.maxPayloadBytes) {
         // Only a single record can be over the limit (batches are cut before it).
@@ -396,7 +424,7 @@ export class MappingEngine {
       this.resolve(batch, segment, records);
       return this.next(batch);
     }
-    const sizer = new EventSizer(this.config.bootstrapServers);
+    const sizer = new EventSizer(this.config.bootstrapServers, this.config.eventSourceArn);
     for (const r of records) sizer.add(r);
     const actionId = this.nextActionId++;
     batch.inFlight = { actionId, kind: 'onFailure', records };
@@ -414,6 +442,7 @@ export class MappingEngine {
 
   private failed(segment: Segment, functionError: string): void {
     segment.failedAttempts++;
+    segment.lastError = functionError;
     if (segment.failedAttempts > this.config.maxRetries) {
       segment.exhausted = { condition: 'RetryAttemptsExhausted', functionError };
     }

@@ -6,6 +6,7 @@
  * "Configuring error handling controls for Kafka event sources", "Capturing discarded batches for
  * Amazon MSK and self-managed Apache Kafka event sources").
  */
+import type { KafkaBatchItemIdentifier } from '../../functions/core/batch-response.ts';
 import type { LambdaKafkaEvent, LambdaKafkaRecord } from '../../functions/core/kafka.ts';
 
 /** A record as read from the broker, before it is turned into the Lambda shape. */
@@ -25,6 +26,14 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /** With an on-failure destination, infinite retries (-1) become this many. */
 export const RETRIES_WHEN_INFINITE_WITH_DESTINATION = 10;
+
+/**
+ * Concurrent invocations one event poller runs, each over partitions no other in-flight invocation
+ * holds: "Each event poller supports up to 5 concurrent Lambda invocations" (AWS Lambda Developer
+ * Guide, "Low latency processing for Kafka event sources",
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html).
+ */
+export const INVOCATIONS_PER_POLLER = 5;
 
 /** `"<topic>-<partition>"`, the key of `records` in the event and of `recordsInfo`. */
 export function partitionKey(topic: string, partition: number): string {
@@ -46,10 +55,15 @@ export function toLambdaRecord(r: PolledRecord): LambdaKafkaRecord {
 }
 
 /**
- * The `SelfManagedKafka` event for `records` (any order): grouped by `"<topic>-<partition>"` in
- * first-seen order, each partition's records in offset order.
+ * The event for `records` (any order), grouped by `"<topic>-<partition>"`, each partition's records
+ * in offset order: `SelfManagedKafka`, or `aws:kafka` with its `eventSourceArn` for an Amazon MSK
+ * mapping (the cluster ARN).
  */
-export function buildEvent(bootstrapServers: string, records: readonly PolledRecord[]): LambdaKafkaEvent {
+export function buildEvent(
+  bootstrapServers: string,
+  records: readonly PolledRecord[],
+  eventSourceArn?: string,
+): LambdaKafkaEvent {
   const groups: Record<string, LambdaKafkaRecord[]> = {};
   const sorted = [...records].sort((a, b) =>
     a.topic === b.topic
@@ -66,7 +80,9 @@ export function buildEvent(bootstrapServers: string, records: readonly PolledRec
     group.push(toLambdaRecord(r));
     groups[k] = group;
   }
-  return { eventSource: 'SelfManagedKafka', bootstrapServers, records: groups };
+  return eventSourceArn === undefined
+    ? { eventSource: 'SelfManagedKafka', bootstrapServers, records: groups }
+    : { eventSource: 'aws:kafka', eventSourceArn, bootstrapServers, records: groups };
 }
 
 /** UTF-8 size of the JSON of one record in the event. */
@@ -82,8 +98,8 @@ export class EventSizer {
   private readonly partitions = new Set<string>();
   private bytes: number;
 
-  constructor(bootstrapServers: string) {
-    this.bytes = Buffer.byteLength(JSON.stringify(buildEvent(bootstrapServers, [])));
+  constructor(bootstrapServers: string, eventSourceArn?: string) {
+    this.bytes = Buffer.byteLength(JSON.stringify(buildEvent(bootstrapServers, [], eventSourceArn)));
   }
 
   get size(): number {
@@ -141,10 +157,18 @@ export type FunctionResult =
   | { readonly kind: 'error'; readonly message: string };
 
 /**
- * Reads the handler's return value. With `ReportBatchItemFailures` off it is ignored (success).
- * With it on: null/undefined, `{}` or an empty/null `batchItemFailures` is success; each failure names
- * `"<topic>-<partition>"` and an offset of the batch (AWS documents the key as `topic-partition`;
- * `partition` is accepted too); anything that does not name a record of the batch fails the whole batch.
+ * Reads the handler's return value as a Kafka partial batch response
+ * (`KafkaBatchResponse` of `functions/core/batch-response.ts`, its one definition). With `ReportBatchItemFailures`
+ * off it is ignored (success). With it on: null/undefined, a non-object, `{}` or an empty/null
+ * `batchItemFailures` is success. Each failure must be what the AWS guide documents,
+ * `{"itemIdentifier": {"partition": "<topic>-<partition>", "offset": <number>}}`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html), naming a record
+ * of the batch. Anything else (another key such as the older `topic-partition`, an offset that is a
+ * string or not an integer, an identifier naming no record of the batch) fails the whole batch like
+ * a function error: the Kafka page is silent there, and for Kinesis the guide treats "an
+ * itemIdentifier with a bad key name" or a null one as a complete failure, retried (and bisected)
+ * as any failed invocation
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html).
  */
 export function interpretResponse(
   response: unknown,
@@ -163,29 +187,34 @@ export function interpretResponse(
   const failedFrom = new Map<string, number>();
   for (const failure of failures) {
     const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (id === null || typeof id !== 'object') {
+    if (id === null || typeof id !== 'object' || Array.isArray(id)) {
       return { kind: 'error', message: `invalid itemIdentifier ${JSON.stringify(id)}` };
     }
-    const rec = id as Record<string, unknown>;
-    const tp = rec['topic-partition'] ?? rec['partition'];
-    const rawOffset = rec['offset'];
-    const offset = typeof rawOffset === 'string' && rawOffset.trim() !== '' ? Number(rawOffset) : rawOffset;
-    if (typeof tp !== 'string' || typeof offset !== 'number' || !Number.isInteger(offset)) {
-      return { kind: 'error', message: `invalid itemIdentifier ${JSON.stringify(id)}` };
+    const { partition, offset } = id as Partial<Record<keyof KafkaBatchItemIdentifier, unknown>>;
+    if (typeof partition !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+      return {
+        kind: 'error',
+        message: `invalid itemIdentifier ${JSON.stringify(id)}: expected {"partition": "<topic>-<partition>", "offset": <integer>}`,
+      };
     }
-    if (!present.has(`${tp}@${offset}`)) {
-      return { kind: 'error', message: `itemIdentifier ${tp}@${offset} is not a record of the batch` };
+    if (!present.has(`${partition}@${offset}`)) {
+      return { kind: 'error', message: `itemIdentifier ${partition}@${offset} is not a record of the batch` };
     }
-    const previous = failedFrom.get(tp);
-    if (previous === undefined || offset < previous) failedFrom.set(tp, offset);
+    const previous = failedFrom.get(partition);
+    if (previous === undefined || offset < previous) failedFrom.set(partition, offset);
   }
   return { kind: 'partial', failedFrom };
 }
 
-export type OnFailureCondition =
-  | 'RetryAttemptsExhausted'
-  | 'MaximumPayloadSizeExceeded'
-  | 'RecordAgeExceeded';
+/**
+ * The documented conditions of an SQS/SNS on-failure record of a Kafka mapping:
+ * `"RetryAttemptsExhausted" | "MaximumPayloadSizeExceeded"` (AWS Lambda Developer Guide,
+ * "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources",
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html). The guide names no condition
+ * for records older than `MaximumRecordAgeInSeconds`; the emulator sends those as
+ * `RetryAttemptsExhausted` (see the README), so a reader cannot tell the two apart by condition.
+ */
+export type OnFailureCondition = 'RetryAttemptsExhausted' | 'MaximumPayloadSizeExceeded';
 
 export interface OnFailureInput {
   readonly requestId: string;
@@ -195,12 +224,19 @@ export interface OnFailureInput {
   /** The last invocation's error, or null when the function was not invoked for these records. */
   readonly functionError: string | null;
   readonly now: number;
+  /** The mapping's event source ARN (an Amazon MSK cluster); none for self-managed Kafka. */
+  readonly eventSourceArn?: string | undefined;
   readonly bootstrapServers: string;
   readonly records: readonly PolledRecord[];
   readonly payloadSize: number;
 }
 
-/** The JSON document an SQS or SNS on-failure destination receives: metadata only, no records. */
+/**
+ * The JSON document an SQS or SNS on-failure destination receives: metadata only, no records. The
+ * shape of the guide's example (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html),
+ * whose `KafkaBatchInfo` carries the MSK cluster's `eventSourceArn`; a self-managed Kafka mapping
+ * has no event source ARN (its event has none either), so the field is left out there.
+ */
 export interface OnFailureRecord {
   requestContext: {
     requestId: string;
@@ -213,6 +249,8 @@ export interface OnFailureRecord {
   timestamp: string;
   KafkaBatchInfo: {
     batchSize: number;
+    /** The Amazon MSK cluster ARN; absent for a self-managed Kafka mapping. */
+    eventSourceArn?: string;
     bootstrapServers: string;
     payloadSize: number;
     recordsInfo: Record<
@@ -262,6 +300,7 @@ export function onFailureRecord(input: OnFailureInput): OnFailureRecord {
     timestamp: new Date(input.now).toISOString(),
     KafkaBatchInfo: {
       batchSize: input.records.length,
+      ...(input.eventSourceArn === undefined ? {} : { eventSourceArn: input.eventSourceArn }),
       bootstrapServers: input.bootstrapServers,
       payloadSize: input.payloadSize,
       recordsInfo,

@@ -16,8 +16,10 @@
  */
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { awsClientConfig, type Endpoints, endpoints, externalServices } from '../endpoints.ts';
 import { type DeployedState, deployLocal, describeDeployed, REPO_ROOT, resolveValue } from './deploy.ts';
+import { INVOCATIONS_PER_POLLER } from './event.ts';
 import { type FunctionIdentity, type Invoker, inProcessInvoker, workerInvoker } from './invoker.ts';
 import { MappingRunner, type RunnerSettings } from './runner.ts';
 import { type MappingDefinition, readMappings } from './template.ts';
@@ -37,11 +39,41 @@ export type {
 
 const ACCOUNT = '000000000000';
 
+/** Loopback addresses only (the `local` environment's `127.0.0.1:9092`): the broker of this machine's local stack. */
+function isLoopback(servers: readonly string[]): boolean {
+  return servers.every((s) => /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(s));
+}
+
+/**
+ * The brokers a mapping polls: the caller's, else the local stack's (`endpoints()`: `KAFKA_BROKERS`,
+ * or `127.0.0.1:${TIDEWATER_KAFKA_PORT}`) when the template names loopback servers or none (the
+ * `local` environment says `127.0.0.1:9092`, the default port, whatever port this machine's stack
+ * runs on), else the template's.
+ */
+function brokersFor(def: MappingDefinition, e: Endpoints, explicit: readonly string[] | undefined): string[] {
+  if (explicit) return [...explicit];
+  if (externalServices().kafka || isLoopback(def.bootstrapServers)) return [...e.kafkaBrokers];
+  return [...def.bootstrapServers];
+}
+
+/** The function's Kafka producer goes where the mapping polls when the template named the loopback default. */
+function withLocalBrokers(env: Record<string, string>, brokers: readonly string[]): Record<string, string> {
+  const name = FUNCTION_ENV.kafkaBootstrapServers;
+  const servers = env[name];
+  if (servers === undefined || !isLoopback(servers.split(',').filter((x) => x !== ''))) return env;
+  return { ...env, [name]: brokers.join(',') };
+}
+
 function resolveDefinition(
   def: MappingDefinition,
   state: DeployedState | undefined,
   envOverrides: Readonly<Record<string, string>>,
-): { env: Record<string, string>; functionName: string; onFailure: string | null } {
+): {
+  env: Record<string, string>;
+  functionName: string;
+  onFailure: string | null;
+  eventSourceArn: string | undefined;
+} {
   const env: Record<string, string> = {};
   const unresolved: string[] = [];
   for (const [name, value] of Object.entries(def.environment)) {
@@ -67,7 +99,17 @@ function resolveDefinition(
           ? resolveValue(def.onFailureDestination, def.stackName, state)
           : null;
   }
-  return { env, functionName, onFailure };
+  // An Amazon MSK mapping's cluster ARN (self-managed Kafka has none); a reference needs the stacks.
+  const arn = def.eventSourceArn;
+  const eventSourceArn =
+    arn === undefined
+      ? undefined
+      : typeof arn === 'string'
+        ? arn
+        : state
+          ? resolveValue(arn, def.stackName, state)
+          : undefined;
+  return { env, functionName, onFailure, eventSourceArn };
 }
 
 /**
@@ -123,7 +165,10 @@ export async function resolveFunctionEnvironments(
       memorySizeMiB: def.memorySizeMiB,
       timeoutSeconds: def.timeoutSeconds,
     };
-    out[def.functionId] = { ...lambdaRuntimeEnv(e, identity), ...r.env };
+    out[def.functionId] = withLocalBrokers(
+      { ...lambdaRuntimeEnv(e, identity), ...r.env },
+      brokersFor(def, e, undefined),
+    );
   }
   return out;
 }
@@ -169,18 +214,16 @@ export async function startEventSourceMappings(
         memorySizeMiB: def.memorySizeMiB,
         timeoutSeconds: o.timeoutSeconds ?? def.timeoutSeconds,
       };
+      const brokers = brokersFor(def, e, options.kafkaBrokers);
       const override = options.handlerOverrides?.[def.functionId];
       const invoker: Invoker = override
         ? inProcessInvoker(identity, override)
-        : workerInvoker(identity, def.handlerFile, def.handlerExport, {
-            ...lambdaRuntimeEnv(e, identity),
-            ...r.env,
-          });
-      const brokers =
-        options.kafkaBrokers ??
-        (externalServices().kafka || def.bootstrapServers.length === 0
-          ? e.kafkaBrokers
-          : def.bootstrapServers);
+        : workerInvoker(
+            identity,
+            def.handlerFile,
+            def.handlerExport,
+            withLocalBrokers({ ...lambdaRuntimeEnv(e, identity), ...r.env }, brokers),
+          );
       const settings: RunnerSettings = {
         functionId: def.functionId,
         functionArn: identity.functionArn,
@@ -196,6 +239,8 @@ export async function startEventSourceMappings(
         reportBatchItemFailures: o.reportBatchItemFailures ?? def.reportBatchItemFailures,
         onFailureDestination: o.onFailureDestination === undefined ? r.onFailure : o.onFailureDestination,
         pollers: o.pollers ?? def.maximumPollers,
+        invocationsPerPoller: o.invocationsPerPoller ?? INVOCATIONS_PER_POLLER,
+        eventSourceArn: r.eventSourceArn,
       };
       const runner = new MappingRunner(settings, invoker, sqs, options.verbose ? log : () => undefined);
       runners.push(runner);

@@ -2,7 +2,8 @@
  * Runs a function's bundled handler the way a Lambda execution environment would: its own module
  * instance and its own `process.env` (a worker thread in this process), warm across invocations,
  * a context whose `getRemainingTimeInMillis()` counts down the function's `Timeout`, and on a
- * timeout the environment is thrown away (the next invocation starts cold).
+ * timeout the environment is thrown away (the next invocation starts cold). Concurrent invocations
+ * run in environments of their own, one invocation per environment at a time.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -121,24 +122,39 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-/** Runs the bundled handler file in a worker thread with the function's environment. */
+/**
+ * Runs the bundled handler file in worker threads with the function's environment, one invocation
+ * per worker at a time, as Lambda runs one invocation per execution environment: an idle
+ * environment is reused (warm), concurrent invocations get environments of their own (each with
+ * its own module instance, as concurrent Lambda invocations never share memory).
+ */
 export function workerInvoker(
   identity: FunctionIdentity,
   handlerFile: string,
   exportName: string,
   env: Readonly<Record<string, string>>,
 ): Invoker {
-  let worker: Worker | undefined;
+  interface Environment {
+    readonly worker: Worker;
+    busy: boolean;
+  }
+  const environments: Environment[] = [];
   let nextId = 1;
   type Done = (r: { ok: true; value: unknown } | { ok: false; error: string }) => void;
-  const pending = new Map<number, { worker: Worker; done: Done }>();
+  const pending = new Map<number, { environment: Environment; done: Done }>();
 
-  function start(): Worker {
+  function discard(environment: Environment): void {
+    const i = environments.indexOf(environment);
+    if (i >= 0) environments.splice(i, 1);
+  }
+
+  function start(): Environment {
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
       env: { ...process.env, ...env },
       workerData: { url: pathToFileURL(handlerFile).href, exportName, identity },
     });
+    const environment: Environment = { worker: w, busy: false };
     w.on('message', (msg: { id: number; ok: boolean; value?: unknown; error?: string }) => {
       const entry = pending.get(msg.id);
       pending.delete(msg.id);
@@ -147,23 +163,24 @@ export function workerInvoker(
       );
     });
     const fail = (error: string) => {
+      discard(environment);
       for (const [id, entry] of pending) {
-        if (entry.worker !== w) continue;
+        if (entry.environment !== environment) continue;
         pending.delete(id);
         entry.done({ ok: false, error });
       }
-      if (worker === w) worker = undefined;
     };
     w.on('error', (error) => fail(`Runtime.ExitError: ${errorText(error)}`));
     w.on('exit', (code) => fail(`Runtime.ExitError: exited with ${code}`));
     w.unref();
-    return w;
+    environments.push(environment);
+    return environment;
   }
 
   return {
     invoke(event, requestId) {
-      worker ??= start();
-      const w = worker;
+      const environment = environments.find((x) => !x.busy) ?? start();
+      environment.busy = true;
       const id = nextId++;
       const deadline = Date.now() + identity.timeoutSeconds * 1000;
       return new Promise((resolve) => {
@@ -171,24 +188,24 @@ export function workerInvoker(
           if (!pending.has(id)) return;
           pending.delete(id);
           // Lambda discards the execution environment of a timed-out invocation.
-          if (worker === w) worker = undefined;
-          void w.terminate();
+          discard(environment);
+          void environment.worker.terminate();
           resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) });
         }, identity.timeoutSeconds * 1000);
         pending.set(id, {
-          worker: w,
+          environment,
           done: (r) => {
             clearTimeout(timer);
+            environment.busy = false;
             resolve(r);
           },
         });
-        w.postMessage({ id, requestId, deadline, event });
+        environment.worker.postMessage({ id, requestId, deadline, event });
       });
     },
     async close() {
-      const w = worker;
-      worker = undefined;
-      if (w) await w.terminate();
+      const all = environments.splice(0);
+      await Promise.all(all.map((x) => x.worker.terminate()));
     },
   };
 }

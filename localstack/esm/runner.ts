@@ -38,6 +38,10 @@ export interface RunnerSettings {
   /** SQS queue URL or ARN, or null. */
   readonly onFailureDestination: string | null;
   readonly pollers: number;
+  /** Concurrent invocations per poller (`INVOCATIONS_PER_POLLER` by default). */
+  readonly invocationsPerPoller: number;
+  /** The Amazon MSK cluster ARN of an MSK mapping; undefined for self-managed Kafka. */
+  readonly eventSourceArn?: string | undefined;
 }
 
 type BufferConsumer = Consumer<Buffer | null, Buffer | null, Buffer, Buffer>;
@@ -90,7 +94,9 @@ export class MappingRunner {
       reportBatchItemFailures: settings.reportBatchItemFailures,
       hasOnFailureDestination: hasDestination,
       pollers: settings.pollers,
+      invocationsPerPoller: settings.invocationsPerPoller,
       bootstrapServers: this.bootstrapServers,
+      eventSourceArn: settings.eventSourceArn,
     });
   }
 
@@ -141,7 +147,7 @@ export class MappingRunner {
     });
     this.stream = stream;
     // Backpressure: stop fetching while plenty of records wait for a batch.
-    const high = Math.max(10_000, 4 * s.batchSize * s.pollers);
+    const high = this.backpressureHigh();
     stream.on('data', (m: BufferMessage) => {
       this.engine.add([toPolled(m)]);
       if (this.engine.queued() >= high) stream.pause();
@@ -221,10 +227,16 @@ export class MappingRunner {
     await this.invoker.close();
   }
 
+  /** Records waiting for a batch above which fetching pauses: four batches per possible invocation. */
+  private backpressureHigh(): number {
+    const s = this.settings;
+    return Math.max(10_000, 4 * s.batchSize * s.pollers * s.invocationsPerPoller);
+  }
+
   private pump(): void {
     if (this.stopping) return;
     clearTimeout(this.timer);
-    const high = Math.max(10_000, 4 * this.settings.batchSize * this.settings.pollers);
+    const high = this.backpressureHigh();
     if (this.stream?.isPaused() && this.engine.queued() < high / 2) this.stream.resume();
     for (const action of this.engine.poll()) {
       this.inFlight++;
@@ -249,7 +261,7 @@ export class MappingRunner {
   private async perform(action: Action): Promise<void> {
     const s = this.settings;
     if (action.kind === 'invoke') {
-      const event = buildEvent(this.bootstrapServers, action.records);
+      const event = buildEvent(this.bootstrapServers, action.records, s.eventSourceArn);
       const result = await this.invoker.invoke(event, action.requestId);
       const outcome = result.ok
         ? interpretResponse(result.value, s.reportBatchItemFailures, action.records)
@@ -275,6 +287,7 @@ export class MappingRunner {
         approximateInvokeCount: action.approximateInvokeCount,
         functionError: action.functionError,
         now: Date.now(),
+        eventSourceArn: s.eventSourceArn,
         bootstrapServers: this.bootstrapServers,
         records: action.records,
         payloadSize: action.payloadSize,

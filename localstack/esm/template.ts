@@ -28,6 +28,8 @@ export interface MappingDefinition {
   readonly bisectBatchOnFunctionError: boolean;
   readonly reportBatchItemFailures: boolean;
   readonly consumerGroupId: string;
+  /** The Amazon MSK cluster ARN (`EventSourceArn`, possibly an intrinsic); undefined for self-managed Kafka. */
+  readonly eventSourceArn?: CfnValue;
   /** ARN of the on-failure destination (possibly an unresolved intrinsic), or undefined. */
   readonly onFailureDestination?: CfnValue;
   readonly minimumPollers: number;
@@ -120,7 +122,9 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
       if (res.Type !== 'AWS::Lambda::EventSourceMapping') continue;
       const p = res.Properties ?? {};
       const selfManaged = obj(p['SelfManagedEventSource']);
-      const isMsk = typeof p['EventSourceArn'] === 'object' && Array.isArray(p['Topics']);
+      const isMsk =
+        (typeof p['EventSourceArn'] === 'object' || typeof p['EventSourceArn'] === 'string') &&
+        Array.isArray(p['Topics']);
       if (!selfManaged && !isMsk) continue;
       const fnRef = obj(p['FunctionName']);
       const functionLogicalId = str(fnRef?.['Ref'] ?? p['FunctionName'], `${mappingLogicalId}.FunctionName`);
@@ -180,6 +184,7 @@ export function readMappings(cdkOut: string, stage = 'local'): MappingDefinition
           typeof kafkaConfig['ConsumerGroupId'] === 'string'
             ? kafkaConfig['ConsumerGroupId']
             : `${stackName}-${mappingLogicalId}`,
+        ...(isMsk && !selfManaged ? { eventSourceArn: p['EventSourceArn'] as CfnValue } : {}),
         ...(onFailure === undefined ? {} : { onFailureDestination: onFailure }),
         minimumPollers: num(pollers?.['MinimumPollers'], 1),
         maximumPollers: num(pollers?.['MaximumPollers'], 1),

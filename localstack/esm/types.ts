@@ -37,7 +37,12 @@ export interface StartEventSourceMappingsOptions {
   readonly cdkOut?: string;
   /** Stage to read. @default 'local' */
   readonly stage?: 'local';
-  /** Brokers to poll. @default the mapping's `KAFKA_BOOTSTRAP_SERVERS` from the template, else `endpoints().kafkaBrokers` */
+  /**
+   * Brokers to poll. @default the local stack's (`endpoints().kafkaBrokers`, which honours
+   * `KAFKA_BROKERS` and `TIDEWATER_KAFKA_PORT`) when the template's servers are loopback addresses
+   * (the `local` environment's) or absent, else the template's. A bundled function whose
+   * `TIDEWATER_KAFKA_BOOTSTRAP_SERVERS` is loopback gets the same brokers.
+   */
   readonly kafkaBrokers?: string[];
   /** AWS emulator endpoint, for resolving physical names and the on-failure SQS destination. @default `endpoints().awsEndpoint` */
   readonly awsEndpoint?: string;
@@ -78,8 +83,18 @@ export interface MappingSettingsOverride {
   consumerGroupId: string;
   /** SQS queue URL or ARN, or null for none. */
   onFailureDestination: string | null;
-  /** Concurrent pollers (`ProvisionedPollerConfig.MinimumPollers`); bounds parallel invocations. */
+  /**
+   * Event pollers. @default the template's `ProvisionedPollerConfig.MaximumPollers` (no scaling
+   * here). Partitions are assigned to pollers round-robin.
+   */
   pollers: number;
+  /**
+   * Concurrent invocations one poller runs, each over partitions of its own; one partition is
+   * never in two concurrent invocations. @default 5 ("Each event poller supports up to 5
+   * concurrent Lambda invocations", https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html);
+   * 1 gives the emulator's former one-batch-at-a-time poller.
+   */
+  invocationsPerPoller: number;
   /** Function timeout, seconds. */
   timeoutSeconds: number;
 }

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unappliedRecords } from '../../functions/core/batch-response.ts';
 import type { LambdaKafkaEvent } from '../../functions/core/kafka.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
 import { ensureLocalAssembly } from '../../localstack/esm/deploy.ts';
@@ -188,15 +189,14 @@ describe('local Kafka event source mapping on the real broker', () => {
     expect(body.requestContext.approximateInvokeCount).toBeGreaterThanOrEqual(2);
   });
 
-  it('redelivers only from the failed offset after a partial batch response', async () => {
+  it('redelivers only from the lowest reported offset after a partial batch response naming every unapplied record', async () => {
     const topic = await topicWith(1, 10);
     const invocations: number[][] = [];
     const handler: LocalKafkaHandler = (event) => {
       const offsets = deliveries(event).map((d) => d.offset);
       invocations.push(offsets);
-      if (invocations.length === 1) {
-        return { batchItemFailures: [{ itemIdentifier: { 'topic-partition': `${topic}-0`, offset: 6 } }] };
-      }
+      // What the handlers answer (core/batch-response.ts): offsets 6..9 were not applied.
+      if (invocations.length === 1) return { batchItemFailures: unappliedRecords(`${topic}-0`, offsets, 6) };
       return { batchItemFailures: [] };
     };
 
@@ -217,37 +217,83 @@ describe('local Kafka event source mapping on the real broker', () => {
     });
   });
 
-  it('keeps each partition in order and never invokes two batches holding the same partition at once', async () => {
+  it('retries the whole batch when an identifier is not the documented {partition, offset} (the older topic-partition key)', async () => {
+    const topic = await topicWith(1, 10);
+    const invocations: number[][] = [];
+    const handler: LocalKafkaHandler = (event) => {
+      invocations.push(deliveries(event).map((d) => d.offset));
+      if (invocations.length === 1) {
+        return { batchItemFailures: [{ itemIdentifier: { 'topic-partition': `${topic}-0`, offset: 6 } }] };
+      }
+      return { batchItemFailures: [] };
+    };
+
+    // Bisect off: with it on, the failed batch is retried in halves, as after a function error.
+    const running = await start(topic, handler, {
+      batchSize: 10,
+      maximumRetryAttempts: 2,
+      bisectBatchOnFunctionError: false,
+    });
+    await running.waitUntilIdle({ timeoutMs: 60_000 });
+    const [stats] = running.stats();
+    await running.stop();
+
+    const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    expect(invocations).toEqual([all, all]);
+    expect(stats).toMatchObject({
+      invocations: 2,
+      failures: 1,
+      retries: 1,
+      committed: { [`${topic}-0`]: 10 },
+    });
+  });
+
+  it('invokes partitions concurrently by default (the local environment’s one poller), never two batches of one partition at once', async () => {
     const partitions = 3;
     const topic = await topicWith(partitions, 20);
     const seen = new Map<number, number[]>();
-    const active = new Set<number>();
-    let overlaps = 0;
-    let maxConcurrent = 0;
-    let concurrent = 0;
+    const spans: { partitions: Set<number>; from: number; to: number }[] = [];
     const handler: LocalKafkaHandler = async (event) => {
       const batch = deliveries(event);
-      const held = new Set(batch.map((d) => d.partition));
-      for (const p of held) {
-        if (active.has(p)) overlaps++;
-        active.add(p);
-      }
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      await new Promise((r) => setTimeout(r, 15));
+      const from = performance.now();
+      await new Promise((r) => setTimeout(r, 40));
       for (const d of batch) seen.set(d.partition, [...(seen.get(d.partition) ?? []), d.offset]);
-      for (const p of held) active.delete(p);
-      concurrent--;
+      spans.push({ partitions: new Set(batch.map((d) => d.partition)), from, to: performance.now() });
     };
 
-    const running = await start(topic, handler, { batchSize: 7, pollers: 2 });
+    // The template's pollers (local: 1) and the emulator's default invocations per poller (5).
+    const running = await start(topic, handler, { batchSize: 7 });
     await running.waitUntilIdle({ timeoutMs: 60_000 });
     await running.stop();
 
+    type Span = (typeof spans)[number];
+    const overlap = (a: Span, b: Span) => a.from < b.to && b.from < a.to;
+    const shared = (a: Span, b: Span) => [...a.partitions].some((p) => b.partitions.has(p));
+    const pairs = spans.flatMap((a, i) => spans.slice(i + 1).map((b) => [a, b] as const));
     const expected = [...Array(20).keys()];
     for (let p = 0; p < partitions; p++) expect(seen.get(p)).toEqual(expected);
-    expect(overlaps).toBe(0);
-    expect(maxConcurrent).toBe(2);
+    expect(pairs.filter(([a, b]) => shared(a, b) && overlap(a, b))).toEqual([]);
+    expect(pairs.filter(([a, b]) => !shared(a, b) && overlap(a, b)).length).toBeGreaterThan(0);
+  });
+
+  it('keeps the former one-batch-at-a-time poller with invocationsPerPoller 1', async () => {
+    const topic = await topicWith(3, 6);
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const handler: LocalKafkaHandler = async () => {
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      await new Promise((r) => setTimeout(r, 20));
+      concurrent--;
+    };
+
+    const running = await start(topic, handler, { batchSize: 3, pollers: 1, invocationsPerPoller: 1 });
+    await running.waitUntilIdle({ timeoutMs: 60_000 });
+    const [stats] = running.stats();
+    await running.stop();
+
+    expect(stats?.invocations).toBeGreaterThanOrEqual(6);
+    expect(maxConcurrent).toBe(1);
   });
 
   it('commits only after success: a restarted mapping resumes at the first record that never succeeded', async () => {
@@ -313,5 +359,38 @@ describe('local Kafka event source mapping on the real broker', () => {
     await running.stop();
 
     expect(delivered).toEqual(['p0-n0', 'p0-n1']);
+  });
+
+  it('sends records older than MaximumRecordAgeInSeconds to the destination uninvoked, as RetryAttemptsExhausted with no response context', async () => {
+    const topic = await topicWith(1, 2);
+    const destination = await queue();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const delivered: number[] = [];
+    const handler: LocalKafkaHandler = (event) => {
+      delivered.push(...deliveries(event).map((d) => d.offset));
+    };
+
+    const running = await start(topic, handler, {
+      maximumRecordAgeInSeconds: 1,
+      onFailureDestination: destination.url,
+    });
+    await running.waitUntilIdle({ timeoutMs: 60_000 });
+    const [stats] = running.stats();
+    await running.stop();
+    const messages = await receiveAll(destination.url, 1);
+
+    expect(delivered).toEqual([]);
+    expect(stats).toMatchObject({ invocations: 0, sentToOnFailure: 2, committed: { [`${topic}-0`]: 2 } });
+    expect(messages).toHaveLength(1);
+    const body = JSON.parse(messages[0]?.Body ?? '{}');
+    expect(body.requestContext).toMatchObject({
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 0,
+    });
+    expect(body.responseContext).toBeNull();
+    expect(body.KafkaBatchInfo).not.toHaveProperty('eventSourceArn');
+    expect(body.KafkaBatchInfo.recordsInfo).toEqual({
+      [`${topic}-0`]: expect.objectContaining({ firstRecordOffset: '0', lastRecordOffset: '1' }),
+    });
   });
 });

@@ -133,6 +133,9 @@ describe('tidewater replay', () => {
       approximateInvokeCount: 4,
       functionError: 'Unhandled',
       now: Date.now(),
+      // As an MSK mapping (dev, prod) sends it: KafkaBatchInfo names the cluster.
+      eventSourceArn:
+        'arn:aws:kafka:eu-west-1:000000000000:cluster/tidewater/751d2973-a626-431c-9d4e-d7975eb44dd7-2',
       bootstrapServers: kafkaBrokers.join(','),
       records: [polled(1), polled(2)],
       payloadSize: 100,

@@ -34,7 +34,7 @@ beforeAll(async () => {
     duplicateRate: 0.02,
   });
   writeFileSync(input, `${[...records].map((r) => r.value).join('\n')}\n`);
-  // Three concurrent invocations per mapping, as AWS invokes the three partitions.
+  // Three pollers per mapping (the three partitions run concurrently with the default one as well).
   run = await tidewater(
     'run',
     '--input',

@@ -115,6 +115,53 @@ describe('per-partition order and pollers', () => {
     expect(partitionsPerAction.map((s) => [...s])).toEqual([[0], [1]]);
   });
 
+  it('runs several invocations of one poller at once, each over partitions of its own (AWS: up to 5 per poller)', () => {
+    const { e } = engine({ batchSize: 3, batchingWindowMs: 0, pollers: 1, invocationsPerPoller: 5 });
+    e.add([0, 1, 2].flatMap((partition) => range(0, 6, { partition })));
+
+    const actions = e.poll().map(invoke);
+    const whileInFlight = e.poll();
+
+    expect(actions.map((a) => offsets(a.records))).toEqual([
+      ['0:0', '0:1', '0:2'],
+      ['1:0', '1:1', '1:2'],
+      ['2:0', '2:1', '2:2'],
+    ]);
+    expect(whileInFlight).toEqual([]);
+  });
+
+  it('starts a partition’s next batch only once its batch in flight is settled, while other partitions run on', () => {
+    const { e } = engine({ batchSize: 3, batchingWindowMs: 0, pollers: 1, invocationsPerPoller: 5 });
+    e.add([0, 1].flatMap((partition) => range(0, 6, { partition })));
+    const [p0, p1] = e.poll().map(invoke);
+
+    e.settle((p1 as Extract<Action, { kind: 'invoke' }>).actionId, { kind: 'success' });
+    const next = invoke(only(e.poll()));
+
+    expect(offsets(p0?.records ?? [])).toEqual(['0:0', '0:1', '0:2']);
+    expect(offsets(next.records)).toEqual(['1:3', '1:4', '1:5']);
+  });
+
+  it('bounds concurrent invocations by pollers × invocations per poller', () => {
+    const partitions = [0, 1, 2, 3, 4, 5, 6];
+    const records = partitions.flatMap((partition) => range(0, 2, { partition }));
+    const one = engine({ batchSize: 2, batchingWindowMs: 0, pollers: 1, invocationsPerPoller: 1 }).e;
+    const two = engine({ batchSize: 2, batchingWindowMs: 0, pollers: 1, invocationsPerPoller: 2 }).e;
+    const three = engine({ batchSize: 2, batchingWindowMs: 0, pollers: 3, invocationsPerPoller: 2 }).e;
+    for (const e of [one, two, three]) e.add(records);
+
+    expect([one, two, three].map((e) => e.poll().length)).toEqual([1, 2, 6]);
+  });
+
+  it('fills a batch across partitions when it has room, so a light load is one invocation', () => {
+    const { e } = engine({ batchSize: 10, batchingWindowMs: 0, pollers: 1, invocationsPerPoller: 5 });
+    e.add([0, 1, 2].flatMap((partition) => range(0, 2, { partition })));
+
+    const action = invoke(only(e.poll()));
+
+    expect(new Set(action.records.map((r) => r.partition))).toEqual(new Set([0, 1, 2]));
+  });
+
   it('keeps a partition behind its failing batch: later records wait until the batch is resolved', () => {
     const { e } = engine({ batchSize: 2, batchingWindowMs: 0, maxRetries: 1 });
     e.add(range(0, 4));
@@ -317,7 +364,7 @@ describe('maximum record age', () => {
 
     expect(first).toMatchObject({
       kind: 'onFailure',
-      condition: 'RecordAgeExceeded',
+      condition: 'RetryAttemptsExhausted', // the guide documents no condition of its own for age
       approximateInvokeCount: 0,
       functionError: null,
     });
@@ -334,6 +381,11 @@ describe('maximum record age', () => {
     clock.advance(61_000);
     const next = only(e.poll());
 
-    expect(next).toMatchObject({ kind: 'onFailure', condition: 'RecordAgeExceeded' });
+    expect(next).toMatchObject({
+      kind: 'onFailure',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1,
+      functionError: 'Unhandled',
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { unappliedRecords } from '../../../functions/core/batch-response.ts';
 import {
   buildEvent,
   EventSizer,
@@ -48,6 +49,30 @@ describe('the SelfManagedKafka event', () => {
   });
 });
 
+describe('the Amazon MSK event', () => {
+  const cluster = 'arn:aws:kafka:us-east-1:123456789012:cluster/c/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
+
+  it('is an aws:kafka event carrying the cluster ARN as eventSourceArn', () => {
+    const event = buildEvent('b-1:9098', [rec(0)], cluster);
+
+    expect(event).toMatchObject({
+      eventSource: 'aws:kafka',
+      eventSourceArn: cluster,
+      bootstrapServers: 'b-1:9098',
+    });
+    expect(Object.keys(event.records)).toEqual(['t-0']);
+  });
+
+  it('counts the ARN in the exact serialized size', () => {
+    const records = range(0, 3);
+    const sizer = new EventSizer('b-1:9098', cluster);
+
+    for (const r of records) sizer.add(r);
+
+    expect(sizer.size).toBe(Buffer.byteLength(JSON.stringify(buildEvent('b-1:9098', records, cluster))));
+  });
+});
+
 describe('maximum retry attempts', () => {
   it('turns infinite retries into 10 when an on-failure destination is set', () => {
     expect(effectiveMaxRetries(-1, true)).toBe(10);
@@ -78,47 +103,77 @@ describe('starting position', () => {
 
 describe('partial batch response', () => {
   const batch = [...range(10, 20, { partition: 0 }), ...range(0, 3, { partition: 1 })];
+  const failures = (...itemIdentifiers: unknown[]) => ({
+    batchItemFailures: itemIdentifiers.map((itemIdentifier) => ({ itemIdentifier })),
+  });
 
-  it('reads the documented shape and keeps the lowest failed offset per partition', () => {
-    const response = {
-      batchItemFailures: [
-        { itemIdentifier: { 'topic-partition': 't-0', offset: 17 } },
-        { itemIdentifier: { 'topic-partition': 't-0', offset: 15 } },
-      ],
-    };
+  it('reads the documented shape, {partition: "<topic>-<partition>", offset: <number>}, and retries each partition from its lowest reported offset', () => {
+    const response = failures({ partition: 't-0', offset: 17 }, { partition: 't-0', offset: 15 });
 
     const result = interpretResponse(response, true, batch);
 
     expect(result).toEqual({ kind: 'partial', failedFrom: new Map([['t-0', 15]]) });
   });
 
-  it('accepts "partition" as the key of the topic-partition too', () => {
-    const response = { batchItemFailures: [{ itemIdentifier: { partition: 't-1', offset: 2 } }] };
+  it('reads what the handlers answer: every unapplied record of each failed partition (core/batch-response.ts)', () => {
+    const response = {
+      batchItemFailures: [
+        ...unappliedRecords('t-0', [10, 11, 12, 13], 12),
+        ...unappliedRecords('t-1', [0, 1, 2]),
+      ],
+    };
 
     expect(interpretResponse(response, true, batch)).toEqual({
       kind: 'partial',
-      failedFrom: new Map([['t-1', 2]]),
+      failedFrom: new Map([
+        ['t-0', 12],
+        ['t-1', 0],
+      ]),
     });
   });
 
-  it('treats null, an empty object and an empty list as success', () => {
+  it('treats null, a non-object, an empty object and an empty or null list as success', () => {
     expect(interpretResponse(null, true, batch).kind).toBe('success');
+    expect(interpretResponse('done', true, batch).kind).toBe('success');
     expect(interpretResponse({}, true, batch).kind).toBe('success');
     expect(interpretResponse({ batchItemFailures: [] }, true, batch).kind).toBe('success');
+    expect(interpretResponse({ batchItemFailures: null }, true, batch).kind).toBe('success');
   });
 
-  it('fails the whole batch when an identifier names no record of the batch or is malformed', () => {
-    const unknownOffset = {
-      batchItemFailures: [{ itemIdentifier: { 'topic-partition': 't-0', offset: 99 } }],
-    };
-    const notAnObject = { batchItemFailures: [{ itemIdentifier: 't-0' }] };
+  it.each([
+    ['the older "topic-partition" key', { 'topic-partition': 't-0', offset: 15 }],
+    ['an offset given as a string', { partition: 't-0', offset: '15' }],
+    ['an offset that is not an integer', { partition: 't-0', offset: 15.5 }],
+    ['no offset', { partition: 't-0' }],
+    ['a partition that is a number', { partition: 0, offset: 15 }],
+    ['a null itemIdentifier', null],
+    ['an empty-string itemIdentifier', ''],
+    ['an itemIdentifier that is a list', ['t-0', 15]],
+  ])('fails the whole batch for a malformed identifier: %s', (_, itemIdentifier) => {
+    const result = interpretResponse(failures(itemIdentifier), true, batch);
 
-    expect(interpretResponse(unknownOffset, true, batch).kind).toBe('error');
-    expect(interpretResponse(notAnObject, true, batch).kind).toBe('error');
+    expect(result.kind).toBe('error');
+  });
+
+  it('fails the whole batch when an identifier names no record of the batch, even beside valid ones', () => {
+    const unknownOffset = failures({ partition: 't-0', offset: 15 }, { partition: 't-0', offset: 99 });
+    const unknownPartition = failures({ partition: 't-7', offset: 15 });
+
+    expect(interpretResponse(unknownOffset, true, batch)).toEqual({
+      kind: 'error',
+      message: 'itemIdentifier t-0@99 is not a record of the batch',
+    });
+    expect(interpretResponse(unknownPartition, true, batch).kind).toBe('error');
+  });
+
+  it('fails the whole batch when batchItemFailures is not a list', () => {
+    expect(interpretResponse({ batchItemFailures: { partition: 't-0', offset: 15 } }, true, batch).kind).toBe(
+      'error',
+    );
   });
 
   it('ignores the response when ReportBatchItemFailures is off', () => {
-    const response = { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 't-0', offset: 15 } }] };
+    const response = failures({ partition: 't-0', offset: 15 });
 
     expect(interpretResponse(response, false, batch).kind).toBe('success');
   });
@@ -175,6 +230,34 @@ describe('the on-failure record (SQS/SNS)', () => {
       },
     });
     expect(JSON.stringify(body)).not.toContain(Buffer.from('v15').toString('base64'));
+    expect(body.KafkaBatchInfo).not.toHaveProperty('eventSourceArn');
+  });
+
+  it('carries the Amazon MSK cluster ARN as KafkaBatchInfo.eventSourceArn, in the documented order', () => {
+    const cluster =
+      'arn:aws:kafka:us-east-1:123456789012:cluster/vpc-2priv-2pub/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
+
+    const body = onFailureRecord({
+      requestId: 'r',
+      functionArn: 'arn',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1,
+      functionError: 'Unhandled',
+      now: 0,
+      eventSourceArn: cluster,
+      bootstrapServers: 'b-1:9098',
+      records: [rec(0)],
+      payloadSize: 300,
+    });
+
+    expect(body.KafkaBatchInfo.eventSourceArn).toBe(cluster);
+    expect(Object.keys(body.KafkaBatchInfo)).toEqual([
+      'batchSize',
+      'eventSourceArn',
+      'bootstrapServers',
+      'payloadSize',
+      'recordsInfo',
+    ]);
   });
 
   it('has a null responseContext when the function was not invoked for the records', () => {

@@ -33,6 +33,7 @@ export const baseConfig: EngineConfig = {
   reportBatchItemFailures: true,
   hasOnFailureDestination: true,
   pollers: 1,
+  invocationsPerPoller: 5,
   bootstrapServers: '127.0.0.1:9092',
 };
 

@@ -52,6 +52,20 @@ describe('reading the mappings from the synthesized template', () => {
     expect(other?.onFailureDestination).toBeUndefined();
   });
 
+  it('reads an Amazon MSK mapping with its cluster ARN, which a self-managed mapping does not have', () => {
+    const mappings = readMappings(ASSEMBLY, 'local');
+    const msk = mappings.find((m) => m.functionId === 'msk');
+    const other = mappings.find((m) => m.functionId === 'other');
+
+    expect(msk).toMatchObject({
+      topics: ['msk-topic'],
+      bootstrapServers: [],
+      consumerGroupId: 'tidewater-local-msk',
+      eventSourceArn: { 'Fn::ImportValue': 'Tidewater-local-Network:ClusterArn' },
+    });
+    expect(other).not.toHaveProperty('eventSourceArn');
+  });
+
   it('says how to fix an assembly synthesized for another environment', () => {
     expect(() => readMappings(ASSEMBLY, 'dev')).toThrow(/no assembly-Tidewater-dev.*cdk synth -c env=dev/);
   });
