@@ -156,7 +156,11 @@ export class KafkaRecorder {
       for (const key of keys) this.log.add(who.consumer, { ...base, group: key }, who.by);
       return;
     }
-    if (topics.length === 0) this.log.add(who.consumer, base, who.by);
+    if (topics.length === 0) {
+      // An incremental fetch session answers "nothing new" without naming its topics.
+      if (operation !== 'Fetch') this.log.add(who.consumer, base, who.by);
+      return;
+    }
     for (const topic of topics) this.log.add(who.consumer, { ...base, topic }, who.by);
   }
 
