@@ -152,7 +152,9 @@ afterAll(() => {
       }
       if (r.unresolvedManagedPolicies.length > 0)
         lines.push(`- managed policies not evaluated: ${r.unresolvedManagedPolicies.join(', ')}`);
-      lines.push(`- granted, never needed by a recorded call: ${r.unusedGrants.map((g) => `${g.action} ${g.resource}`).join('; ')}`);
+      lines.push(
+        `- granted, never needed by a recorded call: ${r.unusedGrants.map((g) => `${g.action} ${g.resource}`).join('; ')}`,
+      );
       lines.push('');
     }
   }
@@ -178,7 +180,9 @@ describe('the recording of the handlers on the local stack', () => {
     expect(calls('windows')).toContain(`function kafka:Metadata ${localEnv[FUNCTION_ENV.rawEventsTopic]}`);
     for (const c of CONSUMERS) {
       expect(calls(c)).toContain('function dynamodb:UpdateItem');
-      expect(calls(c)).toContain(`event-source-mapping kafka:OffsetCommit ${localEnv[FUNCTION_ENV[c === 'ingest' || c === 'enrich' ? 'rawEventsTopic' : 'enrichedEventsTopic']]}`);
+      expect(calls(c)).toContain(
+        `event-source-mapping kafka:OffsetCommit ${localEnv[FUNCTION_ENV[c === 'ingest' || c === 'enrich' ? 'rawEventsTopic' : 'enrichedEventsTopic']]}`,
+      );
     }
   });
 });

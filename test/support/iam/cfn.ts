@@ -11,7 +11,9 @@
 
 export interface CfnTemplate {
   readonly Resources?: Readonly<Record<string, CfnResource>>;
-  readonly Outputs?: Readonly<Record<string, { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }>>;
+  readonly Outputs?: Readonly<
+    Record<string, { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }>
+  >;
 }
 
 export interface CfnResource {
@@ -91,7 +93,9 @@ export class StageModel {
   resolveString(stack: string, value: unknown): string {
     const r = this.resolve(stack, value);
     if (typeof r !== 'string')
-      throw new UnsupportedTemplateError(`expected a string in ${stack}, got a list: ${JSON.stringify(value)}`);
+      throw new UnsupportedTemplateError(
+        `expected a string in ${stack}, got a list: ${JSON.stringify(value)}`,
+      );
     return r;
   }
 
@@ -163,7 +167,8 @@ export class StageModel {
     if (name === 'AWS::AccountId') return p.account;
     if (name === 'AWS::URLSuffix') return 'amazonaws.com';
     if (name === 'AWS::StackName') return stack;
-    if (name.startsWith('AWS::')) throw new UnsupportedTemplateError(`pseudo parameter ${name} is not supported`);
+    if (name.startsWith('AWS::'))
+      throw new UnsupportedTemplateError(`pseudo parameter ${name} is not supported`);
     const templateParameters = (this.templates[stack] as { Parameters?: Record<string, unknown> }).Parameters;
     if (templateParameters?.[name] !== undefined) return `{${stack}.${name}}`;
     const r = this.resource(stack, name);
@@ -207,7 +212,8 @@ export class StageModel {
         return `arn:${p.partition}:kms:${p.region}:${p.account}:key/${name()}`;
       case 'AWS::MSK::Cluster.Arn':
       case 'AWS::MSK::ServerlessCluster.Arn': {
-        const clusterName = typeof props['ClusterName'] === 'string' ? props['ClusterName'] : `{${stack}.${logicalId}.name}`;
+        const clusterName =
+          typeof props['ClusterName'] === 'string' ? props['ClusterName'] : `{${stack}.${logicalId}.name}`;
         return `arn:${p.partition}:kafka:${p.region}:${p.account}:cluster/${clusterName}/{${stack}.${logicalId}.uuid}`;
       }
       case 'AWS::Logs::LogGroup.Arn':

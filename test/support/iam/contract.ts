@@ -39,8 +39,9 @@ export interface FunctionModel {
 /** The function whose environment says `TIDEWATER_CONSUMER=<consumer>`, its role and mapping. */
 export function consumerFunction(model: StageModel, consumer: string): FunctionModel {
   const fns = model.resourcesOfType('AWS::Lambda::Function').filter((f) => {
-    const vars = (f.resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)
-      ?.Variables;
+    const vars = (
+      f.resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables;
     return vars?.['TIDEWATER_CONSUMER'] === consumer;
   });
   const [fn] = fns;
@@ -65,7 +66,8 @@ export function consumerFunction(model: StageModel, consumer: string): FunctionM
     throw new Error(`expected one event source mapping for ${fn.logicalId}, found ${mappings.length}`);
   const mp = m.resource.Properties ?? {};
   const group =
-    (mp['AmazonManagedKafkaEventSourceConfig'] as { ConsumerGroupId?: unknown } | undefined)?.ConsumerGroupId ??
+    (mp['AmazonManagedKafkaEventSourceConfig'] as { ConsumerGroupId?: unknown } | undefined)
+      ?.ConsumerGroupId ??
     (mp['SelfManagedKafkaEventSourceConfig'] as { ConsumerGroupId?: unknown } | undefined)?.ConsumerGroupId;
   return {
     consumer,
@@ -88,12 +90,19 @@ export function resourceContext(model: StageModel, clusterArn: string | undefine
   const keys = new Map<string, string>();
   const add = (stack: string, logicalId: string, key: unknown) => {
     if (key === undefined) return;
-    keys.set(model.resolveString(stack, { 'Fn::GetAtt': [logicalId, 'Arn'] }), model.resolveString(stack, key));
+    keys.set(
+      model.resolveString(stack, { 'Fn::GetAtt': [logicalId, 'Arn'] }),
+      model.resolveString(stack, key),
+    );
   };
   for (const b of model.resourcesOfType('AWS::S3::Bucket')) {
-    const rules = (b.resource.Properties?.['BucketEncryption'] as
-      | { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: Record<string, unknown> }[] }
-      | undefined)?.ServerSideEncryptionConfiguration;
+    const rules = (
+      b.resource.Properties?.['BucketEncryption'] as
+        | {
+            ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: Record<string, unknown> }[];
+          }
+        | undefined
+    )?.ServerSideEncryptionConfiguration;
     const byDefault = rules?.[0]?.ServerSideEncryptionByDefault;
     if (byDefault?.['SSEAlgorithm'] === 'aws:kms') add(b.stack, b.logicalId, byDefault['KMSMasterKeyID']);
   }
@@ -217,7 +226,10 @@ export function checkFunction(
   known: Readonly<Record<string, unknown>> = {},
 ): ContractResult {
   const policies: RolePolicies = rolePolicies(model, fn.stack, fn.roleLogicalId, known);
-  const ctx = resourceContext(model, fn.mapping.eventSourceArn?.includes(':kafka:') ? fn.mapping.eventSourceArn : undefined);
+  const ctx = resourceContext(
+    model,
+    fn.mapping.eventSourceArn?.includes(':kafka:') ? fn.mapping.eventSourceArn : undefined,
+  );
   const failures: string[] = [];
   const needed: Permission[] = [];
   const check = (call: string, permissions: readonly Permission[]): CheckedPermission[] =>
@@ -225,12 +237,16 @@ export function checkFunction(
       needed.push(p);
       const d = evaluate(policies, p.action, p.resource);
       const by = d.decision === 'not-allowed' ? [] : d.by.map((s) => `${s.source}#${s.index}`);
-      const conditions = d.decision === 'not-allowed' ? [] : d.by.flatMap((s) => (s.condition ? [s.condition] : []));
+      const conditions =
+        d.decision === 'not-allowed' ? [] : d.by.flatMap((s) => (s.condition ? [s.condition] : []));
       const pattern = permissionPattern(p);
       if (d.decision !== 'allowed') failures.push(`${call} → ${pattern}: ${d.decision}`);
       return { ...p, pattern, decision: d.decision, by, conditions };
     });
-  const rows = new Map<string, { call: string; by: ContractRow['by']; count: number; permissions: Map<string, CheckedPermission> }>();
+  const rows = new Map<
+    string,
+    { call: string; by: ContractRow['by']; count: number; permissions: Map<string, CheckedPermission> }
+  >();
   for (const raw of calls) {
     const call = bindCall(raw, fn, local);
     const label = describeCall(call);
@@ -249,7 +265,10 @@ export function checkFunction(
   }
   if (ctx.clusterArn !== undefined) {
     const label = 'lambda:EventSourceMapping (MSK poller, documented)';
-    const permissions = MSK_MAPPING_DOCUMENTED.map((action) => ({ action, resource: ctx.clusterArn as string }));
+    const permissions = MSK_MAPPING_DOCUMENTED.map((action) => ({
+      action,
+      resource: ctx.clusterArn as string,
+    }));
     rows.set(label, {
       call: label,
       by: 'documented',

@@ -195,7 +195,8 @@ function kafkaPermissions(call: Call, ctx: ResourceContext): Permission[] {
 /** A call as one line: `s3:PutObject bronze-bucket/bronze/raw_events/*`, `kafka:Metadata topic t`. */
 export function describeCall(call: Call): string {
   const parts = [`${call.service}:${call.operation}`];
-  if (call.bucket !== undefined) parts.push(call.key === undefined ? call.bucket : `${call.bucket}/${keyPattern(call.key)}`);
+  if (call.bucket !== undefined)
+    parts.push(call.key === undefined ? call.bucket : `${call.bucket}/${keyPattern(call.key)}`);
   if (call.table !== undefined) parts.push(call.table);
   if (call.queueUrl !== undefined) parts.push(call.queueUrl);
   if (call.topic !== undefined) parts.push(`topic ${call.topic}`);

@@ -95,12 +95,16 @@ export function rolePolicies(
   const statements: PolicyStatement[] = [];
   const props = role.Properties ?? {};
   for (const [i, p] of ((props['Policies'] as { PolicyDocument: unknown }[] | undefined) ?? []).entries()) {
-    statements.push(...documentStatements(model, stack, `${stack}/${roleLogicalId}/Policies/${i}`, p.PolicyDocument));
+    statements.push(
+      ...documentStatements(model, stack, `${stack}/${roleLogicalId}/Policies/${i}`, p.PolicyDocument),
+    );
   }
   for (const { stack: s, logicalId, resource } of model.resourcesOfType('AWS::IAM::Policy')) {
     const roles = list(model.resolve(s, resource.Properties?.['Roles'] ?? [])) ?? [];
     if (!roles.includes(roleName)) continue;
-    statements.push(...documentStatements(model, s, `${s}/${logicalId}`, resource.Properties?.['PolicyDocument']));
+    statements.push(
+      ...documentStatements(model, s, `${s}/${logicalId}`, resource.Properties?.['PolicyDocument']),
+    );
   }
   const managedByArn = new Map<string, { stack: string; logicalId: string; resource: CfnResource }>();
   for (const m of model.resourcesOfType('AWS::IAM::ManagedPolicy')) {
@@ -111,7 +115,12 @@ export function rolePolicies(
     const own = managedByArn.get(arn);
     if (own) {
       statements.push(
-        ...documentStatements(model, own.stack, `${own.stack}/${own.logicalId}`, own.resource.Properties?.['PolicyDocument']),
+        ...documentStatements(
+          model,
+          own.stack,
+          `${own.stack}/${own.logicalId}`,
+          own.resource.Properties?.['PolicyDocument'],
+        ),
       );
     } else if (known[arn] !== undefined) {
       statements.push(...documentStatements(model, stack, `managed:${arn}`, known[arn]));

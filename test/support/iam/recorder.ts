@@ -26,7 +26,17 @@ export class CallLog {
       mine = new Map();
       this.calls.set(consumer, mine);
     }
-    const key = JSON.stringify([by, call.service, call.operation, call.bucket, call.key, call.table, call.queueUrl, call.topic, call.group]);
+    const key = JSON.stringify([
+      by,
+      call.service,
+      call.operation,
+      call.bucket,
+      call.key,
+      call.table,
+      call.queueUrl,
+      call.topic,
+      call.group,
+    ]);
     const prior = mine.get(key);
     mine.set(key, { ...call, by, count: (prior?.count ?? 0) + 1 });
   }
@@ -56,10 +66,13 @@ export function sdkCalls(service: string, operation: string, input: Record<strin
     if (items) return Object.keys(items).map((table) => ({ ...base, table }));
     const transact = input['TransactItems'] as Record<string, { TableName?: string }>[] | undefined;
     if (transact)
-      return transact.flatMap((t) => Object.values(t).map((op) => ({ ...base, table: String(op.TableName) })));
+      return transact.flatMap((t) =>
+        Object.values(t).map((op) => ({ ...base, table: String(op.TableName) })),
+      );
     return [base];
   }
-  if (service === 'sqs' && typeof input['QueueUrl'] === 'string') return [{ ...base, queueUrl: input['QueueUrl'] }];
+  if (service === 'sqs' && typeof input['QueueUrl'] === 'string')
+    return [{ ...base, queueUrl: input['QueueUrl'] }];
   return [base];
 }
 
@@ -95,9 +108,18 @@ interface ApiDiagnostic {
 }
 
 /** Group APIs: the group is the sending client's (a consumer's) group. */
-const GROUP_APIS = new Set(['JoinGroup', 'SyncGroup', 'Heartbeat', 'LeaveGroup', 'OffsetCommit', 'OffsetFetch']);
+const GROUP_APIS = new Set([
+  'JoinGroup',
+  'SyncGroup',
+  'Heartbeat',
+  'LeaveGroup',
+  'OffsetCommit',
+  'OffsetFetch',
+]);
 
-export type Attribution = (clientId: string) => { consumer: string; by: RecordedCall['by'] } | null | undefined;
+export type Attribution = (
+  clientId: string,
+) => { consumer: string; by: RecordedCall['by'] } | null | undefined;
 
 export class KafkaRecorder {
   /** Clients seen with an id `attribute` does not know. */
@@ -175,7 +197,8 @@ export class KafkaRecorder {
     const names = new Set<string>();
     let unknownId = false;
     const visit = (entries: unknown) => {
-      for (const e of (entries as { name?: string; topicId?: string; topics?: unknown }[] | undefined) ?? []) {
+      for (const e of (entries as { name?: string; topicId?: string; topics?: unknown }[] | undefined) ??
+        []) {
         if (typeof e.name === 'string' && e.name !== '') names.add(e.name);
         else if (typeof e.topicId === 'string') {
           const n = this.topicIds.get(e.topicId);
