@@ -5,6 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closeRuntimes } from '../../functions/handlers/lib/runtime.ts';
+import { endpoints } from '../../localstack/endpoints.ts';
 import { createResources, kafkaEvent, listKeys, type Resources, rawRecords } from './handlers.support.ts';
 
 const context = {
@@ -26,7 +27,7 @@ let res: Resources;
 
 beforeAll(async () => {
   res = await createResources();
-  process.env['AWS_ENDPOINT_URL'] ??= 'http://127.0.0.1:4566';
+  process.env['AWS_ENDPOINT_URL'] ??= endpoints().awsEndpoint;
   process.env['TIDEWATER_ENV'] = 'local';
   process.env['TIDEWATER_BRONZE_BUCKET'] = res.buckets.bronze;
   process.env['TIDEWATER_OPS_BUCKET'] = res.buckets.gold;
