@@ -8,7 +8,7 @@ import {
 } from '../../adapters/aws/kafka-producer.ts';
 import { S3ObjectStore } from '../../adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../adapters/aws/sqs-dead-letter-sink.ts';
-import { createClients } from '../../commons/clients.ts';
+import { type AwsClients, createClients } from '../../commons/clients.ts';
 import { type ConsumerConfig, readConfig, requireSettings } from '../../commons/config.ts';
 import { EmfMetrics, logger } from '../../commons/powertools.ts';
 import { loadDomain } from '../../core/index.ts';
@@ -24,6 +24,8 @@ export interface Runtime {
   readonly deps: ConsumerDeps;
   readonly metrics: EmfMetrics;
   readonly config: ConsumerConfig;
+  /** The SDK clients every adapter of this consumer uses (instrumented by the IAM contract test). */
+  readonly clients: AwsClients;
 }
 
 const REQUIRED_BY = {
@@ -33,7 +35,12 @@ const REQUIRED_BY = {
   cep: ['goldBucket', 'stateTable'],
 } as const;
 
-let producer: StringProducer | undefined;
+/**
+ * One producer per consumer: on Lambda a process runs one consumer, so this is one producer per
+ * process; in a process that runs several (tests, the CLI) each keeps its own client id and
+ * connections, as its function does.
+ */
+const producers = new Map<ConsumerName, StringProducer>();
 const runtimes = new Map<ConsumerName, Runtime>();
 
 export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
@@ -52,11 +59,15 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
   const metrics = new EmfMetrics(undefined, config.env);
   const kafka = (): StringProducer => {
     requireSettings(config, ['kafka']);
-    producer ??= createProducer({
-      bootstrapServers: config.kafka.bootstrapServers,
-      auth: config.kafka.auth,
-      clientId: `tidewater-${consumer}`,
-    });
+    let producer = producers.get(consumer);
+    if (producer === undefined) {
+      producer = createProducer({
+        bootstrapServers: config.kafka.bootstrapServers,
+        auth: config.kafka.auth,
+        clientId: `tidewater-${consumer}`,
+      });
+      producers.set(consumer, producer);
+    }
     return producer;
   };
   const needsDlq = consumer !== 'ingest';
@@ -95,7 +106,7 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
     onError: (partition, err) =>
       logger.error('partition failed; reported for retry', { partition, error: err as Error }),
   };
-  const runtime = { deps, metrics, config };
+  const runtime = { deps, metrics, config, clients };
   runtimes.set(consumer, runtime);
   return runtime;
 }
@@ -111,10 +122,10 @@ function memo<T>(f: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** Closes the shared producer and forgets the runtimes (tests, CLI). */
+/** Closes the producers and forgets the runtimes (tests, CLI). */
 export async function closeRuntimes(): Promise<void> {
   runtimes.clear();
-  const p = producer;
-  producer = undefined;
-  if (p !== undefined) await p.close();
+  const open = [...producers.values()];
+  producers.clear();
+  await Promise.all(open.map((p) => p.close()));
 }
