@@ -8,10 +8,11 @@
  * - **Fixed windows (tumbling, sliding) as partial aggregates.** The partition's own engine counts
  *   its events, judging lateness by its own watermark (SPEC §3), and once its watermark passes a
  *   window's end it writes its partial aggregates of that window as an object
- *   `ops/partials/<topic>/<window>/<start>/<p>.json` (before its commit, in its intent). That
- *   partial is final: a later event of the partition for the window is late.
+ *   `ops/partials/<topic>/<end>/<p>.json` (one per window end: windows ending together close
+ *   together; before its commit, in its intent). That partial is final: a later event of the
+ *   partition for the window is late.
  * - **The merge, owned per window.** Window `(w, start)` is merged by one partition, its owner
- *   (the source partitions taken in turn by window start: {@link ownerOf}), once every source
+ *   (the source partitions taken in turn by window end: {@link ownerOf}), once every source
  *   partition's committed watermark has passed its end (each partition's watermark is in the
  *   `meta` of its state record, read with one consistent read each): the owner reads the
  *   partials, merges them (the core's mergeable aggregates) and writes the final rows, named after
@@ -73,21 +74,26 @@ export function windowsStateId(topic: string, partition: number): StateId {
   return { consumer: CONSUMERS.windows, topic, scope: String(partition) };
 }
 
-/** The partition (number) that merges fixed window `(windowIndex, start)`: the partitions in turn. */
-export function ownerOf(
-  partitions: readonly number[],
-  windowIndex: number,
-  start: number,
-  slideMs: number,
-): number {
+/**
+ * The partition (number) that merges the fixed windows ending at `end`: the source partitions in
+ * turn, by end time in units of the smallest slide.
+ */
+export function ownerOf(partitions: readonly number[], end: number, slideMs: number): number {
   const n = partitions.length;
-  const i = (((Math.floor(start / slideMs) + windowIndex) % n) + n) % n;
+  const i = ((Math.floor(end / slideMs) % n) + n) % n;
   return partitions[i]!;
 }
 
-export function partialPrefix(topic: string, window: string, start: number): string {
-  return `ops/partials/${topic}/${window}/${start}/`;
+/**
+ * Where the partitions' partial aggregates of the fixed windows ending at `end` go: one object
+ * per partition (`<p>.json`, every window of the domain that ends there: they close together).
+ */
+export function partialPrefix(topic: string, end: number): string {
+  return `ops/partials/${topic}/${end}/`;
 }
+
+/** A partial object: per window name, `[group, ...aggregate]` per group. */
+type PartialObject = Record<string, Array<[string, ...Aggregate]>>;
 
 /** What a partition publishes in its state record's meta: its largest event ts, and its first and last real ones. */
 interface WindowsMeta {
@@ -180,7 +186,27 @@ async function mergeOwned(
   if (firsts.length === 0) return { merged, consumed };
   const schemas = layerSchemas(deps.domain);
   const ctx = stageContext(deps, out, new AttemptStateStore({ fences: {} }));
-  for (const [index, w] of split.fixed.windows.entries()) {
+  const slideUnit = Math.min(...split.fixed.windows.map((w) => w.slideMs));
+  // The partial objects of each end, listed and read once for every window ending there (through
+  // the attempt's buffer: this partition's own partial may be among its outputs).
+  const ends = new Map<number, Promise<Array<readonly [string, PartialObject]>>>();
+  const partialsAt = (end: number) => {
+    let p = ends.get(end);
+    if (p === undefined) {
+      p = out.list(partialPrefix(topic, end)).then((keys) =>
+        Promise.all(
+          keys.sort().map(async (key) => {
+            const bytes = await out.get(key);
+            if (bytes === undefined) throw new Error(`windows: partial ${key} vanished before its merge`);
+            return [key, JSON.parse(Buffer.from(bytes).toString('utf8')) as PartialObject] as const;
+          }),
+        ),
+      );
+      ends.set(end, p);
+    }
+    return p;
+  };
+  for (const w of split.fixed.windows) {
     const slide = w.slideMs;
     const done = st.merged[w.name];
     let start =
@@ -190,17 +216,13 @@ async function mergeOwned(
     let reached: number | undefined;
     for (; start + w.sizeMs <= frontier && start <= lastStart; start += slide) {
       reached = start;
-      if (ownerOf(progress.partitions, index, start, slide) !== own) continue;
-      // Through the attempt's buffer: this partition's own partial may be among its outputs.
-      const keys = await out.list(partialPrefix(topic, w.name, start));
-      if (keys.length === 0) continue;
+      const end = start + w.sizeMs;
+      if (ownerOf(progress.partitions, end, slideUnit) !== own) continue;
+      const objects = await partialsAt(end);
       const parts: Array<readonly [string, Aggregate]> = [];
-      for (const key of keys.sort()) {
-        const bytes = await out.get(key);
-        if (bytes === undefined) throw new Error(`windows: partial ${key} vanished before its merge`);
-        for (const [g, ...agg] of JSON.parse(Buffer.from(bytes).toString('utf8')) as [string, ...Aggregate][])
-          parts.push([g, agg as Aggregate]);
-      }
+      for (const [, o] of objects)
+        for (const [g, ...agg] of o[w.name] ?? []) parts.push([g, agg as Aggregate]);
+      if (parts.length === 0) continue;
       const rows = st.fixed.fixedRows(w.name, start, parts);
       // Named after the window (the end of a run's merges apart, like its other files).
       const name: SourceRange = {
@@ -214,33 +236,44 @@ async function mergeOwned(
         const n = await writeRows(ctx, schema, rows, name, emptyWritten());
         deps.metrics.count('RecordsOut', n, { layer: 'gold' });
       }
-      consumed.push(...keys);
     }
     if (reached !== undefined) merged[w.name] = reached;
+  }
+  // An end's objects go once every window they hold a partial of is merged (windows that end
+  // together close together, so they are merged together, by the same owner).
+  const sizes = new Map(split.fixed.windows.map((w) => [w.name, w.sizeMs]));
+  for (const [end, pending] of ends) {
+    const objects = await pending;
+    const held = new Set(objects.flatMap(([, o]) => Object.keys(o)));
+    const all = [...held].every((w) => {
+      const mark = merged[w] ?? st.merged[w];
+      return mark !== undefined && mark + sizes.get(w)! >= end;
+    });
+    if (all) for (const [key] of objects) consumed.push(key);
   }
   return { merged, consumed };
 }
 
-/** Writes this partition's partial aggregates of the fixed windows its watermark closed. */
+/** Writes this partition's partial aggregates of the fixed windows its watermark closed, one object per end. */
 async function writePartials(
+  deps: ConsumerDeps,
   out: BufferedObjectStore,
   topic: string,
   partition: number,
   partials: PartialWindowOutput['partials'],
 ): Promise<void> {
+  const byEnd = new Map<number, PartialObject>();
+  const sizes = new Map(windowDomains(deps.domain).fixed.windows.map((w) => [w.name, w.sizeMs]));
   for (const [w, list] of Object.entries(partials)) {
-    const byStart = new Map<number, Array<[string, ...Aggregate]>>();
     for (const [start, g, agg] of list) {
-      const l = byStart.get(start) ?? [];
-      l.push([g, ...agg]);
-      byStart.set(start, l);
+      const end = start + sizes.get(w)!;
+      const o = byEnd.get(end) ?? {};
+      (o[w] ??= []).push([g, ...agg]);
+      byEnd.set(end, o);
     }
-    for (const [start, groups] of byStart)
-      await out.put(
-        `${partialPrefix(topic, w, start)}${partition}.json`,
-        Buffer.from(JSON.stringify(groups)),
-      );
   }
+  for (const [end, o] of byEnd)
+    await out.put(`${partialPrefix(topic, end)}${partition}.json`, Buffer.from(JSON.stringify(o)));
 }
 
 /** Sessions rows and every late row of the batch, named after the partition's records. */
@@ -310,7 +343,7 @@ async function windowsStep(
   const flush = batch.kind === 'flush';
   const fixedOut = flush ? st.fixed.flushPartials() : st.fixed.collectPartials();
   const sessionsOut = flush ? st.sessions.flushPartials() : st.sessions.collectPartials();
-  await writePartials(out, b.topic, own, fixedOut.partials);
+  await writePartials(deps, out, b.topic, own, fixedOut.partials);
   deps.metrics.count('RecordsIn', batch.events.length, { layer: 'gold' });
   const late = [...fixedOut.late, ...sessionsOut.late];
   await writePartitionRows(deps, out, sessionsOut.rows, late, batch.name);
