@@ -25,6 +25,17 @@ export interface SecureBucketProps {
    * @default - never
    */
   readonly expirationDays?: number;
+  /**
+   * Rules for key prefixes whose objects live shorter than the layers': noncurrent versions and,
+   * optionally, current objects expire after the given days (the shorter of overlapping rules
+   * applies).
+   * @default - none
+   */
+  readonly prefixRules?: readonly {
+    readonly prefix: string;
+    readonly noncurrentVersionExpirationDays: number;
+    readonly expirationDays?: number;
+  }[];
 }
 
 /**
@@ -74,6 +85,12 @@ export class SecureBucket extends Construct {
               }
             : {}),
         },
+        ...(props.prefixRules ?? []).map((r) => ({
+          id: `prefix-${r.prefix.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')}`,
+          prefix: r.prefix,
+          noncurrentVersionExpiration: Duration.days(r.noncurrentVersionExpirationDays),
+          ...(r.expirationDays === undefined ? {} : { expiration: Duration.days(r.expirationDays) }),
+        })),
       ],
     });
   }

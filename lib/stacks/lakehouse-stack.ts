@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { ColumnType, TableSchema } from '../../functions/core/model.ts';
 import { databaseName, type EnvironmentConfig } from '../config/environment-config.ts';
-import { SecureBucket } from '../constructs/secure-bucket.ts';
+import { SecureBucket, type SecureBucketProps } from '../constructs/secure-bucket.ts';
 import { encodePrestoView, loadViews, type ViewDefinition } from '../lakehouse/athena-views.ts';
 import { type Layer, lakehouseTables, layerOf, sqlNameOf } from '../lakehouse/layer-schemas.ts';
 
@@ -98,7 +98,7 @@ export class LakehouseStack extends Stack {
       intelligentTieringAfterDays: config.lakehouse.intelligentTieringAfterDays,
       noncurrentVersionExpirationDays: config.lakehouse.noncurrentVersionExpirationDays,
     };
-    const bucket = (name: string, extra: { expirationDays?: number } = {}) =>
+    const bucket = (name: string, extra: Pick<SecureBucketProps, 'expirationDays' | 'prefixRules'> = {}) =>
       new SecureBucket(this, name, {
         encryptionKey: this.key,
         accessLogsBucket: accessLogs,
@@ -106,7 +106,21 @@ export class LakehouseStack extends Stack {
         ...lifecycle,
         ...extra,
       }).bucket;
-    this.buckets = { bronze: bucket('Bronze'), silver: bucket('Silver'), gold: bucket('Gold') };
+    this.buckets = {
+      bronze: bucket('Bronze'),
+      silver: bucket('Silver'),
+      gold: bucket('Gold', {
+        prefixRules: [
+          // Partition state objects (functions/state/partition-state.ts): superseded ones are
+          // deleted by the consumers after a grace period; their versions go after a day.
+          { prefix: 'ops/state/', noncurrentVersionExpirationDays: 1 },
+          // Window partials are deleted once merged; the backstop for any left behind (an owner
+          // that died between its commit and the delete) is kept longer than a stalled partition
+          // can hold a window open within Kafka's retention.
+          { prefix: 'ops/partials/', noncurrentVersionExpirationDays: 1, expirationDays: 14 },
+        ],
+      }),
+    };
     this.athenaResultsBucket = bucket('AthenaResults', {
       expirationDays: config.lakehouse.athenaResultsExpirationDays,
     });

@@ -104,6 +104,22 @@ describe('buckets', () => {
     });
   });
 
+  it('expires the gold bucket’s superseded state versions after a day, and left-over partials after 14 days', () => {
+    // Assess
+    dev.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'ops/state/', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+          Match.objectLike({
+            Prefix: 'ops/partials/',
+            ExpirationInDays: 14,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('retains buckets in prod and deletes them in dev', () => {
     // Assess
     const policies = (t: Template) =>
