@@ -20,6 +20,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   import('./commands/replay.ts'),
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
+  import('./commands/state.ts'),
 ];
 for (const mod of await Promise.all(commands)) mod.register(program);
 
