@@ -179,6 +179,11 @@ function checkRange(
 export class KafkaConsumerFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
+  /**
+   * The role's one policy with `Resource: *`: X-Ray, and the ENI actions of a VPC function. Everything
+   * else is granted in the role's default policy, scoped to named resources.
+   */
+  readonly unscopedPolicy: iam.Policy;
   readonly logGroup: logs.LogGroup;
   readonly eventSourceMapping: lambda.EventSourceMapping;
   readonly onFailureQueue: sqs.IQueue;
@@ -233,7 +238,8 @@ export class KafkaConsumerFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMiB ?? d.memorySizeMiB,
       timeout: props.timeout ?? d.timeout,
-      tracing: lambda.Tracing.ACTIVE,
+      // Active tracing is set on the CfnFunction below: the L2 would put its X-Ray statement
+      // (Resource: *) in the role's default policy, which must carry no unscoped statement.
       role: this.role,
       logGroup: this.logGroup,
       ...(props.vpc
@@ -250,25 +256,15 @@ export class KafkaConsumerFunction extends Construct {
       // esbuild from node_modules (never Docker); the stage handlers also need their wasm and domains.
       bundling: lambdaBundling({ consumer: true }),
     });
-    if (props.vpc) {
-      // What AWSLambdaVPCAccessExecutionRole would give, inline (AWSLambdaMSKExecutionRole lacks Assign/Unassign): ENIs for the function in its VPC
-      // and for the MSK event source mapping in the cluster's subnets.
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-            'ec2:DescribeSubnets',
-            'ec2:DescribeSecurityGroups',
-            'ec2:DescribeVpcs',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = {
+      mode: lambda.Tracing.ACTIVE,
+    };
+    this.unscopedPolicy = new iam.Policy(this, 'UnscopedActionsPolicy', {
+      roles: [this.role],
+      statements: unscopedStatements(props.vpc !== undefined),
+    });
+    // Lambda checks the ENI permissions when it creates a function in a VPC: the policy goes first.
+    this.function.node.addDependency(this.unscopedPolicy);
 
     const common = {
       topic: props.topic,
@@ -423,16 +419,48 @@ export class KafkaConsumerFunction extends Construct {
       reason:
         'Node.js 22 is the pinned runtime of the platform (SPEC, NOTES); moving to 24 is a deliberate upgrade.',
     });
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions a VPC function and an MSK ' +
-          'event source mapping need support no resource-level scoping.',
-      });
-    }
+    // Only this policy may hold `Resource: *`; the role's default policy carries no such acknowledgment,
+    // so a wildcard added there later fails synthesis.
+    Validations.of(this.unscopedPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions a VPC function and an MSK ' +
+        'event source mapping need support no resource-level scoping (Service Authorization Reference).',
+    });
   }
+}
+
+/**
+ * The statements of a consumer that cannot name a resource: X-Ray's PutTraceSegments and
+ * PutTelemetryRecords, and (in a VPC) what AWSLambdaVPCAccessExecutionRole would give, inline
+ * (AWSLambdaMSKExecutionRole lacks Assign/Unassign): ENIs for the function in its VPC and for the MSK
+ * event source mapping in the cluster's subnets.
+ */
+export function unscopedStatements(inVpc: boolean): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      resources: ['*'],
+    }),
+  ];
+  if (inVpc) {
+    statements.push(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeVpcs',
+        ],
+        resources: ['*'],
+      }),
+    );
+  }
+  return statements;
 }
 
 /** `topic/…` or `group/…` ARN in the cluster named by `clusterArn` (`…:cluster/<name>/<uuid>`). */

@@ -45,6 +45,19 @@ export const GLUE_TYPES: Readonly<Record<ColumnType, glue.Type>> = {
   date: glue.Schema.DATE,
 };
 
+/**
+ * The SerDe information of an Athena (Presto) view. A view is never read through a SerDe, but the
+ * metastore clients that list it (Athena's own included) fail on a view with none: "HIVE_METASTORE_ERROR:
+ * Table storage descriptor is missing SerDe info" (terraform-provider-aws#28517, apache/iceberg#4549),
+ * which an empty `SerdeInfo: {}` risks, as a deploy tool may drop an empty object. Presto and Trino
+ * write views with a SerDe info of no library and an empty parameter map (Trino's
+ * `GlueInputConverter.convertStorage` with `StorageFormat.VIEW_STORAGE_FORMAT`); Hive names a
+ * table's SerDe info after the table. So: named, empty parameters, no library.
+ */
+export function viewSerdeInfo(viewName: string): glue.CfnTable.SerdeInfoProperty {
+  return { name: viewName, parameters: {} };
+}
+
 /** First day the partition projection covers. */
 export const PROJECTION_START_DATE = '2024-01-01';
 
@@ -199,8 +212,13 @@ export class LakehouseStack extends Stack {
       parameters: {
         'storage.location.template': `s3://${bucket.bucketName}/${schema.path}/dt=\${dt}/hr=\${hr}/`,
       },
+      // The objects are SSE-KMS (server side): S3 decrypts them, and Athena needs no table property to
+      // read them. `has_encrypted_data: true` (CDK's default) tells Athena the data may be client-side
+      // encrypted (CSE-KMS). Amazon Athena User Guide, "Create tables based on encrypted datasets in
+      // Amazon S3": "No additional table properties need to be specified on table creation in order to
+      // read SSE-S3/SSE-KMS encrypted datasets".
+      hasEncryptedData: false,
     });
-    table.node.addDependency(this.database);
     return table;
   }
 
@@ -221,11 +239,10 @@ export class LakehouseStack extends Stack {
         viewExpandedText: '/* Presto View */',
         storageDescriptor: {
           columns: view.columns.map((c) => ({ name: c.name, type: c.glueType })),
-          serdeInfo: {},
+          serdeInfo: viewSerdeInfo(view.name),
         },
       },
     });
-    cfn.addResourceDependency(this.database.node.defaultChild as glue.CfnDatabase);
     for (const t of Object.values(this.tables)) cfn.node.addDependency(t);
     return cfn;
   }

@@ -109,6 +109,7 @@ export class StreamingStack extends Stack {
         subnets.subnetIds,
         clusterSecurityGroup,
         retain,
+        props.config.observability.logRetentionDays,
       );
     }
 
@@ -139,6 +140,7 @@ export class StreamingStack extends Stack {
     subnetIds: string[],
     securityGroup: ec2.ISecurityGroup,
     retain: boolean,
+    logRetention: logs.RetentionDays,
   ): string {
     const key = new kms.Key(this, 'ClusterKey', {
       description: 'MSK data at rest',
@@ -146,7 +148,8 @@ export class StreamingStack extends Stack {
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+      // The environment's log retention (observability.logRetentionDays), like every other log group.
+      retention: logRetention,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     const cluster = new msk.CfnCluster(this, 'Cluster', {
