@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { ColumnType, TableSchema } from '../../functions/core/model.ts';
 import { databaseName, type EnvironmentConfig } from '../config/environment-config.ts';
+import { skipCheckov } from '../constructs/checkov.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { encodePrestoView, loadViews, type ViewDefinition } from '../lakehouse/athena-views.ts';
 import { type Layer, lakehouseTables, layerOf, sqlNameOf } from '../lakehouse/layer-schemas.ts';
@@ -105,6 +106,11 @@ export class LakehouseStack extends Stack {
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the server access log bucket itself; logging it into itself would loop.',
+    });
+    skipCheckov(accessLogs, {
+      id: 'CKV_AWS_18',
+      comment:
+        'This is the server access log bucket of the lakehouse buckets: logging it into itself would loop, and into another bucket would only move the question.',
     });
 
     const lifecycle = {
