@@ -413,7 +413,7 @@ export class KafkaConsumerFunction extends Construct {
     );
   }
 
-  /** cdk-nag findings that are by design, each on the narrowest construct. */
+  /** cdk-nag and checkov findings that are by design, each on the narrowest construct, with its reason. */
   private acknowledgeFindings(source: KafkaClusterSource, inVpc: boolean): void {
     if (source.kind === 'msk') {
       Validations.of(this.role).acknowledge({

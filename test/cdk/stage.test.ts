@@ -171,6 +171,30 @@ describe('streaming', () => {
     expect(prod.config.observability.logRetentionDays).toBe(365);
   });
 
+  it("encrypts every log group of every environment with its stack's KMS key, for CloudWatch Logs only", () => {
+    // Assess
+    const stacks = ['Network', 'Streaming', 'Processing'] as const;
+    let groups = 0;
+    for (const env of [dev, staging, prod, local]) {
+      for (const id of stacks) {
+        if (!env.stage.node.tryFindChild(id)) continue;
+        const t = env.template(id);
+        for (const [name, g] of Object.entries(resourcesOf(t, 'AWS::Logs::LogGroup'))) {
+          groups++;
+          expect(g.Properties?.['KmsKeyId'], `${env.config.name} ${id} ${name}`).toEqual({
+            'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'],
+          });
+        }
+        const keys = Object.entries(resourcesOf(t, 'AWS::KMS::Key')).filter(([k]) => k.startsWith('LogsKey'));
+        expect(keys, `${env.config.name} ${id}`).toHaveLength(1);
+        expect(JSON.stringify(keys[0]?.[1].Properties?.['KeyPolicy'])).toContain(
+          'kms:EncryptionContext:aws:logs:arn',
+        );
+      }
+    }
+    expect(groups).toBeGreaterThanOrEqual(4 * 4 + 3 * 2);
+  });
+
   it('gives standard brokers EBS storage in staging', () => {
     // Assess
     staging.template('Streaming').hasResourceProperties('AWS::MSK::Cluster', {
