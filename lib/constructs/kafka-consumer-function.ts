@@ -2,6 +2,7 @@ import { Duration, Fn, type RemovalPolicy, Stack, Token, Validations } from 'aws
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   AuthenticationMethod,
@@ -16,6 +17,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { lambdaBundling } from './bundling.ts';
+import { skipCheckov } from './checkov.ts';
 
 /** Where the consumer reads from. */
 export type KafkaClusterSource =
@@ -133,6 +135,12 @@ export interface KafkaConsumerFunctionProps {
   /** Removal policy of the log group. */
   readonly logRemovalPolicy: RemovalPolicy;
   /**
+   * KMS key encrypting the function's log group (its policy must let CloudWatch Logs use it: see
+   * `logsKey`).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
    * VPC for the function (needed to produce to MSK).
    * @default - not in a VPC
    */
@@ -179,6 +187,11 @@ function checkRange(
 export class KafkaConsumerFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
+  /**
+   * The role's one policy with `Resource: *`: X-Ray, and the ENI actions of a VPC function. Everything
+   * else is granted in the role's default policy, scoped to named resources.
+   */
+  readonly unscopedPolicy: iam.Policy;
   readonly logGroup: logs.LogGroup;
   readonly eventSourceMapping: lambda.EventSourceMapping;
   readonly onFailureQueue: sqs.IQueue;
@@ -219,6 +232,7 @@ export class KafkaConsumerFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? d.logRetention,
       removalPolicy: props.logRemovalPolicy,
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -233,7 +247,8 @@ export class KafkaConsumerFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMiB ?? d.memorySizeMiB,
       timeout: props.timeout ?? d.timeout,
-      tracing: lambda.Tracing.ACTIVE,
+      // Active tracing is set on the CfnFunction below: the L2 would put its X-Ray statement
+      // (Resource: *) in the role's default policy, which must carry no unscoped statement.
       role: this.role,
       logGroup: this.logGroup,
       ...(props.vpc
@@ -250,25 +265,15 @@ export class KafkaConsumerFunction extends Construct {
       // esbuild from node_modules (never Docker); the stage handlers also need their wasm and domains.
       bundling: lambdaBundling({ consumer: true }),
     });
-    if (props.vpc) {
-      // What AWSLambdaVPCAccessExecutionRole would give, inline (AWSLambdaMSKExecutionRole lacks Assign/Unassign): ENIs for the function in its VPC
-      // and for the MSK event source mapping in the cluster's subnets.
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-            'ec2:DescribeSubnets',
-            'ec2:DescribeSecurityGroups',
-            'ec2:DescribeVpcs',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = {
+      mode: lambda.Tracing.ACTIVE,
+    };
+    this.unscopedPolicy = new iam.Policy(this, 'UnscopedActionsPolicy', {
+      roles: [this.role],
+      statements: unscopedStatements(props.vpc !== undefined),
+    });
+    // Lambda checks the ENI permissions when it creates a function in a VPC: the policy goes first.
+    this.function.node.addDependency(this.unscopedPolicy);
 
     const common = {
       topic: props.topic,
@@ -311,7 +316,7 @@ export class KafkaConsumerFunction extends Construct {
       );
     }
 
-    this.acknowledgeFindings(props.source);
+    this.acknowledgeFindings(props.source, props.vpc !== undefined);
   }
 
   /** Sets `envVar` to the table name and grants read/write on it (and its key). */
@@ -408,8 +413,8 @@ export class KafkaConsumerFunction extends Construct {
     );
   }
 
-  /** cdk-nag findings that are by design, each on the narrowest construct. */
-  private acknowledgeFindings(source: KafkaClusterSource): void {
+  /** cdk-nag and checkov findings that are by design, each on the narrowest construct, with its reason. */
+  private acknowledgeFindings(source: KafkaClusterSource, inVpc: boolean): void {
     if (source.kind === 'msk') {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
@@ -423,16 +428,73 @@ export class KafkaConsumerFunction extends Construct {
       reason:
         'Node.js 22 is the pinned runtime of the platform (SPEC, NOTES); moving to 24 is a deliberate upgrade.',
     });
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions a VPC function and an MSK ' +
-          'event source mapping need support no resource-level scoping.',
+    skipCheckov(
+      this.function,
+      {
+        id: 'CKV_AWS_115',
+        comment:
+          'Concurrency follows the Kafka partitions: the event source mapping runs at most one batch per partition at a time, within its provisioned pollers. Reserved concurrency would take from the account pool and, set below the partition count, throttle batches into retries.',
+      },
+      {
+        id: 'CKV_AWS_116',
+        comment:
+          'Invoked synchronously by the Kafka event source mapping, never asynchronously: a function DLQ would receive nothing. Failed batches go to the mapping on-failure queue (SQS) instead.',
+      },
+      {
+        id: 'CKV_AWS_173',
+        comment:
+          'The environment holds resource names, topic names and the bootstrap brokers, no secret: Lambda encrypts it at rest with its service key, and a customer key would add a KMS call to every cold start for nothing secret.',
+      },
+    );
+    if (inVpc) {
+      skipCheckov(this.unscopedPolicy, {
+        id: 'CKV_AWS_111',
+        comment:
+          'The EC2 network-interface actions Lambda needs for a function in a VPC and for the MSK event source mapping (what AWSLambdaVPCAccessExecutionRole grants) support no resource-level scoping.',
       });
     }
+    // Only this policy may hold `Resource: *`; the role's default policy carries no such acknowledgment,
+    // so a wildcard added there later fails synthesis.
+    Validations.of(this.unscopedPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions a VPC function and an MSK ' +
+        'event source mapping need support no resource-level scoping (Service Authorization Reference).',
+    });
   }
+}
+
+/**
+ * The statements of a consumer that cannot name a resource: X-Ray's PutTraceSegments and
+ * PutTelemetryRecords, and (in a VPC) what AWSLambdaVPCAccessExecutionRole would give, inline
+ * (AWSLambdaMSKExecutionRole lacks Assign/Unassign): ENIs for the function in its VPC and for the MSK
+ * event source mapping in the cluster's subnets.
+ */
+export function unscopedStatements(inVpc: boolean): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      resources: ['*'],
+    }),
+  ];
+  if (inVpc) {
+    statements.push(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeVpcs',
+        ],
+        resources: ['*'],
+      }),
+    );
+  }
+  return statements;
 }
 
 /** `topic/…` or `group/…` ARN in the cluster named by `clusterArn` (`…:cluster/<name>/<uuid>`). */

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.ts';
+import { logsKey } from '../constructs/logs-key.ts';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -37,9 +38,11 @@ export class NetworkStack extends Stack {
         DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
       },
     });
+    const logRemovalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.config.observability.logRetentionDays,
-      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: logRemovalPolicy,
+      encryptionKey: logsKey(this, logRemovalPolicy),
     });
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),

@@ -10,7 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type ConsumerName, consumerSettings, type EnvironmentConfig } from '../config/environment-config.ts';
+import { skipCheckov } from '../constructs/checkov.ts';
 import { type KafkaClusterSource, KafkaConsumerFunction } from '../constructs/kafka-consumer-function.ts';
+import { logsKey } from '../constructs/logs-key.ts';
 import type { Layer } from '../lakehouse/layer-schemas.ts';
 import { FUNCTION_ENV, METRIC_NAMESPACE, METRIC_SERVICE } from '../observability/metric-contract.ts';
 import type { LakehouseExports } from './lakehouse-stack.ts';
@@ -94,6 +96,11 @@ export class ProcessingStack extends Stack {
         reason:
           'Placeholder credentials for the local broker on loopback, which does not authenticate; nothing to rotate.',
       });
+      skipCheckov(secret, {
+        id: 'CKV_AWS_149',
+        comment:
+          'Placeholder credentials for the local broker on loopback, which does not authenticate: nothing a customer key would protect.',
+      });
       source = { kind: 'self-managed', bootstrapServers: kafka.bootstrapServers, secret };
       bootstrapServers = kafka.bootstrapServers.join(',');
     } else if (props.msk) {
@@ -118,6 +125,7 @@ export class ProcessingStack extends Stack {
       );
     }
 
+    const logRemovalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const consumers = {} as Record<ConsumerName, KafkaConsumerFunction>;
     for (const name of CONSUMER_NAMES) {
       const wiring = CONSUMER_WIRING[name];
@@ -143,7 +151,8 @@ export class ProcessingStack extends Stack {
         ...(s.memoryMiB === undefined ? {} : { memorySizeMiB: s.memoryMiB }),
         ...(s.timeoutSeconds === undefined ? {} : { timeout: Duration.seconds(s.timeoutSeconds) }),
         logRetention: config.observability.logRetentionDays as logs.RetentionDays,
-        logRemovalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        logRemovalPolicy: logRemovalPolicy,
+        logEncryptionKey: logsKey(this, logRemovalPolicy),
         ...(props.msk ? { vpc: props.msk.vpc, securityGroups: [props.msk.clientSecurityGroup] } : {}),
         environment: {
           [FUNCTION_ENV.env]: config.name,
@@ -180,6 +189,13 @@ export class ProcessingStack extends Stack {
         `${props.lakehouse.bucketArnExportNames[wiring.writes]}/*`,
         ...(wiring.writes === 'gold' ? [] : [`${props.lakehouse.bucketArnExportNames.gold}/ops/*`]),
       ]);
+      if (!props.msk) {
+        skipCheckov(consumer.function, {
+          id: 'CKV_AWS_117',
+          comment:
+            'The local environment has no VPC: its consumers read the Kafka broker on loopback and deploy to the AWS emulator. Every MSK consumer runs in the VPC.',
+        });
+      }
       consumers[name] = consumer;
     }
     this.consumers = consumers;

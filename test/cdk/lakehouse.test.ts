@@ -16,7 +16,11 @@ type TableInput = {
   TableType?: string;
   Parameters: Record<string, unknown>;
   PartitionKeys?: { Name: string; Type: string }[];
-  StorageDescriptor: { Columns: { Name: string; Type: string }[]; Location?: unknown };
+  StorageDescriptor: {
+    Columns: { Name: string; Type: string }[];
+    Location?: unknown;
+    SerdeInfo?: Record<string, unknown>;
+  };
   ViewOriginalText?: string;
   ViewExpandedText?: string;
 };
@@ -210,6 +214,17 @@ describe('Glue tables', () => {
       SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
     });
   });
+
+  it('does not mark the SSE-KMS tables as client-side encrypted (has_encrypted_data)', () => {
+    // Prepare
+    const tables = tableInputs(dev).filter((t) => t.TableType !== 'VIRTUAL_VIEW');
+
+    // Assess
+    expect(tables.length).toBeGreaterThan(5);
+    for (const t of tables) {
+      expect([undefined, false, 'false'], t.Name).toContain(t.Parameters['has_encrypted_data']);
+    }
+  });
 });
 
 describe('Athena', () => {
@@ -260,6 +275,18 @@ describe('Athena', () => {
       { Name: 'alert_count', Type: 'bigint' },
       { Name: 'first_ts', Type: 'timestamp' },
     ]);
+  });
+
+  it('gives every view named SerDe information, never an empty SerdeInfo', () => {
+    // Prepare
+    const views = tableInputs(dev).filter((t) => t.TableType === 'VIRTUAL_VIEW');
+
+    // Assess
+    expect(views.length).toBeGreaterThan(0);
+    for (const v of views) {
+      expect(v.StorageDescriptor.SerdeInfo, v.Name).toEqual({ Name: v.Name, Parameters: {} });
+      expect(v.Parameters['has_encrypted_data'], v.Name).toBeUndefined();
+    }
   });
 
   it('encodes the prod database name into prod views', () => {

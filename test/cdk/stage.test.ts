@@ -4,6 +4,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, stageId } from '../../lib/app.ts';
@@ -154,6 +155,44 @@ describe('streaming', () => {
       },
       LoggingInfo: { BrokerLogs: { CloudWatchLogs: Match.objectLike({ Enabled: true }) } },
     });
+  });
+
+  it("keeps broker logs as long as the environment's observability.logRetentionDays", () => {
+    // Assess: prod says 365, staging 30
+    for (const env of [prod, staging]) {
+      const groups = Object.entries(resourcesOf(env.template('Streaming'), 'AWS::Logs::LogGroup')).filter(
+        ([id]) => id.startsWith('BrokerLogs'),
+      );
+      expect(groups, env.config.name).toHaveLength(1);
+      expect(groups[0]?.[1].Properties?.['RetentionInDays'], env.config.name).toBe(
+        env.config.observability.logRetentionDays,
+      );
+    }
+    expect(prod.config.observability.logRetentionDays).toBe(365);
+  });
+
+  it("encrypts every log group of every environment with its stack's KMS key, for CloudWatch Logs only", () => {
+    // Assess
+    const stacks = ['Network', 'Streaming', 'Processing'] as const;
+    let groups = 0;
+    for (const env of [dev, staging, prod, local]) {
+      for (const id of stacks) {
+        if (!env.stage.node.tryFindChild(id)) continue;
+        const t = env.template(id);
+        for (const [name, g] of Object.entries(resourcesOf(t, 'AWS::Logs::LogGroup'))) {
+          groups++;
+          expect(g.Properties?.['KmsKeyId'], `${env.config.name} ${id} ${name}`).toEqual({
+            'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'],
+          });
+        }
+        const keys = Object.entries(resourcesOf(t, 'AWS::KMS::Key')).filter(([k]) => k.startsWith('LogsKey'));
+        expect(keys, `${env.config.name} ${id}`).toHaveLength(1);
+        expect(JSON.stringify(keys[0]?.[1].Properties?.['KeyPolicy'])).toContain(
+          'kms:EncryptionContext:aws:logs:arn',
+        );
+      }
+    }
+    expect(groups).toBeGreaterThanOrEqual(4 * 4 + 3 * 2);
   });
 
   it('gives standard brokers EBS storage in staging', () => {
@@ -582,6 +621,43 @@ describe('cdk-nag AwsSolutions', () => {
 
     // Act & Assess
     expect(() => app.synth()).toThrow(/State\/Unencrypted\/Resource[\s\S]*AwsSolutions-S1'/);
+  });
+
+  it("fails synthesis on a Resource: * statement added to a consumer's default policy", () => {
+    // Prepare: dev, with every acknowledgment the processing stack makes
+    const { app, stage } = buildApp({ envName: 'dev', bundle: false });
+    stage.processing.consumers.enrich.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
+    );
+
+    // Act & Assess
+    expect(() => app.synth()).toThrow(
+      /Processing\/Enrich\/Role\/DefaultPolicy\/Resource[\s\S]*AwsSolutions-IAM5\[Resource::\*\]/,
+    );
+  });
+
+  it('keeps the statements that need Resource: * in one policy of their own, X-Ray and ENIs only', () => {
+    // Prepare
+    type Statement = { Action: string | string[]; Resource: unknown };
+    const policies = Object.entries(resourcesOf(dev.template('Processing'), 'AWS::IAM::Policy'));
+
+    // Assess
+    const unscoped = policies.filter(([id]) => /UnscopedActionsPolicy/.test(id));
+    expect(unscoped).toHaveLength(4);
+    for (const [id, p] of policies) {
+      const statements = (p.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
+      const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+      if (/UnscopedActionsPolicy/.test(id)) {
+        expect(
+          wildcard.every((a) => /^(xray:Put|ec2:)/.test(a)),
+          `${id}: ${wildcard}`,
+        ).toBe(true);
+        expect(wildcard).toContain('xray:PutTraceSegments');
+        expect(wildcard).toContain('ec2:CreateNetworkInterface');
+      } else {
+        expect(wildcard, `${id} has Resource: * statements`).toEqual([]);
+      }
+    }
   });
 });
 

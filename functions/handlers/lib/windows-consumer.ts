@@ -268,7 +268,9 @@ async function writePartials(
     for (const [start, g, agg] of list) {
       const end = start + sizes.get(w)!;
       const o = byEnd.get(end) ?? {};
-      (o[w] ??= []).push([g, ...agg]);
+      const groups = o[w] ?? [];
+      groups.push([g, ...agg]);
+      o[w] = groups;
       byEnd.set(end, o);
     }
   }
