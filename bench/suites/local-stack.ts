@@ -40,7 +40,7 @@ import {
 import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
 import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
-import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import { generateEvents, type LambdaKafkaEvent, loadDomain } from '../../functions/core/index.ts';
 import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
@@ -271,6 +271,8 @@ export const suite: BenchSuite = {
       sqsChunks: 0,
     };
     const lambda = { invocations: 0, ms: 0 };
+    /** Per consumer: invocations, records and in-process ms (the ceiling estimate). */
+    const byConsumer: Record<string, { invocations: number; records: number; ms: number }> = {};
     const metered = meteredClients(meter);
     // Windows invocations on a timeline: do those of different partitions overlap (no waiting)?
     const timeline = new InvocationTimeline();
@@ -280,8 +282,15 @@ export const suite: BenchSuite = {
         try {
           return await h(event, context);
         } finally {
+          const ms = performance.now() - t0;
           lambda.invocations++;
-          lambda.ms += performance.now() - t0;
+          lambda.ms += ms;
+          const c = byConsumer[id] ?? { invocations: 0, records: 0, ms: 0 };
+          byConsumer[id] = c;
+          c.invocations++;
+          c.ms += ms;
+          for (const list of Object.values((event as LambdaKafkaEvent).records ?? {}))
+            c.records += list.length;
         }
       };
       return id === 'windows' ? timeline.wrap(timed) : timed;
@@ -373,6 +382,12 @@ export const suite: BenchSuite = {
       lease_wait_ms: 0,
       conflicts,
       windows_overlap_ms: timeline.overlapMs(),
+      // Records per second of one invocation of each consumer, in process on this host (a Lambda
+      // of 1 GB has about 0.6 vCPU: about that share of it): with one invocation per partition at
+      // a time, a consumer's ceiling is about partitions × this.
+      records_per_second_per_invocation: Object.fromEntries(
+        Object.entries(byConsumer).map(([c, v]) => [c, v.ms > 0 ? (v.records * 1000) / v.ms : 0]),
+      ),
       windows_same_partition_overlaps: timeline.samePartitionOverlaps(),
     };
     const note = `${events} events, batch ${batch}, ${pollers} poller(s), ${lambda.invocations} invocations`;
