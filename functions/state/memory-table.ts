@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../ports/object-store.ts';
 import {
   type FencedTable,
+  NO_RECORD,
   type ObjectStoreWithDelete,
   StateConflictError,
   type StateId,
@@ -23,14 +24,7 @@ export class MemoryFencedTable implements FencedTable {
     this.reads++;
     const item = this.items.get(stateIdString(id));
     if (item === undefined) {
-      return {
-        version: 0,
-        fences: {},
-        sources: {},
-        state: undefined,
-        intent: undefined,
-        stateRef: undefined,
-      };
+      return NO_RECORD;
     }
     return JSON.parse(item.json) as StateRecord<S>;
   }

@@ -35,6 +35,16 @@ export interface StateRecord<S> {
   readonly stateRef: string | undefined;
 }
 
+/** The record of a state never written (version 0). */
+export const NO_RECORD: StateRecord<never> = {
+  version: 0,
+  fences: {},
+  sources: {},
+  state: undefined,
+  intent: undefined,
+  stateRef: undefined,
+};
+
 export interface StateUpdate<S> {
   readonly state: S;
   readonly fences: Readonly<Record<string, number>>;

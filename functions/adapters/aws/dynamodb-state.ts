@@ -38,6 +38,7 @@ import {
 } from '../../ports/state-store.ts';
 import {
   type FencedTable,
+  NO_RECORD,
   StateConflictError,
   type StateId,
   type StateRecord,
@@ -119,14 +120,7 @@ export class DynamoDbStateTable implements FencedTable {
     );
     const item = out.Item;
     if (item === undefined) {
-      return {
-        version: 0,
-        fences: {},
-        sources: {},
-        state: undefined,
-        intent: undefined,
-        stateRef: undefined,
-      };
+      return NO_RECORD;
     }
     const stateRef = item['stateRef']?.S;
     let packed: Uint8Array | undefined = item['state']?.B;
