@@ -4,7 +4,8 @@
  * Reports events/s end to end, DynamoDB write/read units per event, S3 PUTs per 1k events, and
  * the AWS variable cost per million events from `bench/prices.json`.
  *
- *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N] [--write-profile <path>]
+ *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N] [--invocations-per-poller N]
+ *     [--json] [--write-profile <path>]
  *
  * `--pollers N` runs every mapping with N event pollers (default 1, the `local` environment's).
  * Each poller runs up to 5 invocations at once over partitions of its own, as on AWS, so the
@@ -240,6 +241,8 @@ export const suite: BenchSuite = {
     const events = Number(argValue(ctx.args, 'events', '50000'));
     const batch = Number(argValue(ctx.args, 'batch', '500'));
     const pollers = Number(argValue(ctx.args, 'pollers', '1'));
+    // 1: each mapping invokes one batch at a time (per-batch times without sibling invocations).
+    const invocationsPerPoller = Number(argValue(ctx.args, 'invocations-per-poller', '5'));
     const domain = loadDomain('payments');
     const gen = { seed: 1, poisonRate: 0.001, duplicateRate: 0.002, anomalies: true } as const;
     await ensureStack((line) => ctx.log(`[local stack] ${line}`));
@@ -309,7 +312,7 @@ export const suite: BenchSuite = {
       rawPartitions: 3,
       groupPrefix: id,
       wrap,
-      mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5, pollers },
+      mapping: { batchSize: batch, maximumBatchingWindowInSeconds: 0.5, pollers, invocationsPerPoller },
       metrics: collected,
     });
     ctx.log(`local-stack: producing ${events} events and consuming them (batch ${batch})`);
