@@ -133,8 +133,20 @@ interface Cached {
  */
 const cache = new Map<string, Cached>();
 let cachedBytes = 0;
-/** Stored bytes of the states kept warm. @default 256 MiB, `TIDEWATER_STATE_CACHE_MIB` */
-const CACHE_MAX_BYTES = Number(process.env['TIDEWATER_STATE_CACHE_MIB'] ?? 256) * 1024 * 1024;
+/**
+ * Stored bytes of the states kept warm. A state takes several times its stored (compressed) size
+ * in memory, so the default is an eighth of the function's memory (128 MiB for 1 GB), or 256 MiB
+ * outside Lambda; `TIDEWATER_STATE_CACHE_MIB` sets it.
+ */
+const CACHE_MAX_BYTES =
+  Number(
+    process.env['TIDEWATER_STATE_CACHE_MIB'] ??
+      (process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] === undefined
+        ? 256
+        : Number(process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE']) / 8),
+  ) *
+  1024 *
+  1024;
 
 function takeCached(key: string): Cached | undefined {
   const c = cache.get(key);
