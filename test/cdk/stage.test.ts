@@ -566,7 +566,8 @@ describe('observability', () => {
       'ReadThrottleEvents',
       'WriteThrottleEvents',
       'StateConflicts',
-      'StateLeaseWaitMs',
+      'StateColdLoads',
+      'StateSnapshots',
       METRIC_NAMESPACE,
     ]) {
       expect(body).toContain(text);
