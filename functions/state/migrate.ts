@@ -52,7 +52,8 @@ const NOT_YET = -8_640_000_000_000_000;
 function isLegacy(rec: StateRecord<unknown>): boolean {
   if (rec.version === 0) return false;
   const m = rec.state as Partial<Manifest> | undefined;
-  return rec.stateRef !== undefined || m === undefined || m === null || m.layout !== 2;
+  // (A new-layout manifest may be spilled to S3 too: what decides is its layout.)
+  return m === undefined || m === null || m.layout !== 2;
 }
 
 async function write<S>(

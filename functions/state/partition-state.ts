@@ -24,7 +24,7 @@
  * **Compaction.** A snapshot replaces the delta of a batch when the deltas since the last snapshot
  * reach {@link PartitionStateOptions.maxDeltas}, or their bytes exceed the snapshot's (so a cold
  * load reads at most about twice the state). Superseded objects go to the manifest's `garbage`
- * with the time they were superseded, and are deleted by a later commit once
+ * (as a version range) with the time they were superseded, and are deleted by a later commit once
  * {@link PartitionStateOptions.graceMs} has passed: longer than Lambda's 15-minute limit, so no
  * attempt that could still read them (it loaded the manifest before they were superseded) is
  * alive: no read races a delete. The bucket's lifecycle expires their noncurrent versions after
@@ -69,8 +69,13 @@ export interface Manifest {
   readonly kind: string;
   readonly snapshot: ObjectRef | null;
   readonly deltas: readonly ObjectRef[];
-  /** Superseded objects, deleted once `since + graceMs` has passed. */
-  readonly garbage: readonly { readonly keys: readonly string[]; readonly since: number }[];
+  /**
+   * Superseded objects: those of the partition named with a version below `below` (object names
+   * start with the zero-padded version of the record they were written against), superseded at
+   * `since`; deleted once `since + graceMs` has passed. At most {@link MAX_GARBAGE} entries, so
+   * the commit item stays small at any batch rate.
+   */
+  readonly garbage: readonly { readonly below: number; readonly since: number }[];
   /** The consumer's small metadata (for example its watermark), readable by other partitions. */
   readonly meta: Readonly<Record<string, number>>;
 }
@@ -223,6 +228,27 @@ function objectPrefix(id: StateId): string {
   return `ops/state/${id.consumer}/${id.topic}/${id.scope}/`;
 }
 
+const MAX_GARBAGE = 4;
+
+/**
+ * The garbage list with `entry` added; past {@link MAX_GARBAGE} entries the newest two merge
+ * into `entry` (the range of the older one then waits for the newer deadline: later, never
+ * earlier, than its own).
+ */
+function addGarbage(list: Manifest['garbage'], entry: Manifest['garbage'][number]): Manifest['garbage'] {
+  return list.length < MAX_GARBAGE ? [...list, entry] : [...list.slice(0, -1), entry];
+}
+
+/** Deletes the partition's state objects named with a version below `below` (one LIST). */
+async function collect(objects: ObjectStoreWithDelete, id: StateId, below: number): Promise<void> {
+  const prefix = objectPrefix(id);
+  const old = (await objects.list(prefix)).filter((k) => {
+    const v = Number(k.slice(prefix.length, prefix.length + 10));
+    return Number.isSafeInteger(v) && v < below;
+  });
+  if (old.length > 0) await objects.delete(old);
+}
+
 /**
  * Runs one batch of one partition on its partition-owned state, fenced: the per-partition runner
  * every stateful consumer uses. `step` applies the batch to the state (in place) and says what it
@@ -267,7 +293,7 @@ export async function runPartition<S>(
       // Superseded objects old enough are deleted before the commit: they are unreferenced
       // already, and a death here only repeats the (idempotent) delete next time.
       const due = manifest.garbage.filter((g) => now - g.since >= graceMs);
-      if (due.length > 0) await objects.delete(due.flatMap((g) => g.keys));
+      if (due.length > 0) await collect(objects, id, Math.max(...due.map((g) => g.below)));
       const garbage = manifest.garbage.filter((g) => now - g.since < graceMs);
       const deltaBytes = manifest.deltas.reduce((n, d) => n + d.bytes, 0) + r.delta.byteLength;
       const compact =
@@ -279,16 +305,13 @@ export async function runPartition<S>(
       if (compact) {
         const bytes = codec.encodeSnapshot(state);
         await out.put(`${name}.snapshot`, bytes);
-        const superseded = [
-          ...(manifest.snapshot === null ? [] : [manifest.snapshot.key]),
-          ...manifest.deltas.map((d) => d.key),
-        ];
+        const superseded = manifest.snapshot !== null || manifest.deltas.length > 0;
         next = {
           layout: 2,
           kind: codec.kind,
           snapshot: { key: `${name}.snapshot`, bytes: bytes.byteLength },
           deltas: [],
-          garbage: superseded.length > 0 ? [...garbage, { keys: superseded, since: now }] : garbage,
+          garbage: superseded ? addGarbage(garbage, { below: loaded.version, since: now }) : garbage,
           meta: r.meta ?? manifest.meta,
         };
         options.metrics?.count('StateSnapshots', 1, { consumer: id.consumer });

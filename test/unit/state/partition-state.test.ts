@@ -102,7 +102,9 @@ describe('partition state: snapshot + deltas', () => {
     // (3 + 1 > 3) superseding the first one and three deltas; 7: a delta.
     expect(m.snapshot).not.toBeNull();
     expect(m.deltas.length).toBe(1);
-    expect(m.garbage.map((g) => g.keys.length)).toEqual([2, 4]);
+    // Each snapshot supersedes what is named below the record version it was written against
+    // (two writes per batch: batch 2 loads version 4, batch 6 version 12).
+    expect(m.garbage.map((g) => g.below)).toEqual([4, 12]);
     expect(await stored(table, objects)).toEqual(new Map([...big, ['a', 7]]));
   });
 });
@@ -191,8 +193,11 @@ describe('partition state: one commit point', () => {
     for (let i = 0; i < 3; i++)
       await batch(table, objects, i, [['a', 1]], { maxDeltas: 2, graceMs: 1000, clock });
     const m = (await table.load<Manifest>(ID)).state!;
-    const superseded = m.garbage.flatMap((g) => g.keys);
+    const below = Math.max(...m.garbage.map((g) => g.below));
+    const current = [m.snapshot!.key, ...m.deltas.map((d) => d.key)];
+    const superseded = [...objects.objects.keys()].filter((k) => !current.includes(k));
     expect(superseded.length).toBeGreaterThan(0);
+    expect(below).toBeGreaterThan(0);
     now = 999;
     await batch(table, objects, 3, [['a', 1]], { maxDeltas: 2, graceMs: 1000, clock });
     expect(superseded.every((k) => objects.objects.has(k))).toBe(true);
@@ -200,6 +205,17 @@ describe('partition state: one commit point', () => {
     await batch(table, objects, 4, [['a', 1]], { maxDeltas: 2, graceMs: 1000, clock });
     expect(superseded.some((k) => objects.objects.has(k))).toBe(false);
     expect(await stored(table, objects)).toEqual(new Map([['a', 5]]));
+  });
+
+  it('keeps the commit item small whatever the number of compactions within the grace period', async () => {
+    const table = new MemoryFencedTable();
+    const objects = new MemoryObjectStore();
+    for (let i = 0; i < 200; i++)
+      await batch(table, objects, i, [['a', 1]], { maxDeltas: 2, graceMs: 3_600_000 });
+    const m = (await table.load<Manifest>(ID)).state!;
+    expect(m.garbage.length).toBeLessThanOrEqual(4);
+    expect(JSON.stringify(m).length).toBeLessThan(1024);
+    expect(await stored(table, objects)).toEqual(new Map([['a', 200]]));
   });
 
   it('refuses a state of the layout before partition-owned state, naming the command to run', async () => {
