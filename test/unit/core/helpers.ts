@@ -3,6 +3,7 @@
  * domain with short windows for engine tests, and a factory for silver events.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import {
   type Domain,
   type LambdaKafkaEvent,
@@ -140,4 +141,36 @@ export function roundTrip<T>(value: T): T {
 /** Sorts rows by their JSON text for order-insensitive comparison. */
 export function sortRows(rows: readonly Row[]): Row[] {
   return [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+}
+
+/**
+ * Random stream for window engine properties: drifting arrival clock, event time jittered
+ * backwards (sometimes far: late), over `partitions` partitions and two users. Whole seconds, so
+ * that window ends, watermarks and gaps often coincide exactly (the edges).
+ */
+export function windowStream(partitions: number, t0 = 1_793_606_400_000): fc.Arbitrary<SilverEvent[]> {
+  return fc
+    .array(
+      fc.record({
+        advance: fc.integer({ min: 0, max: 4 }).map((s) => s * 1_000),
+        lag: fc
+          .oneof(
+            { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 30 }) },
+          )
+          .map((s) => s * 1_000),
+        partition: fc.integer({ min: 0, max: partitions - 1 }),
+        user: fc.constantFrom('u1', 'u2'),
+        g: fc.constantFrom('a', 'b', null),
+        x: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null)),
+      }),
+      { minLength: 1, maxLength: 80 },
+    )
+    .map((steps) => {
+      let clock = t0;
+      return steps.map((s) => {
+        clock += s.advance;
+        return ev({ ts: clock - s.lag, partition: s.partition, user: s.user, g: s.g, x: s.x });
+      });
+    });
 }

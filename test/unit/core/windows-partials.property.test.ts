@@ -8,36 +8,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Aggregate, Domain, Row, SilverEvent } from '../../../functions/core/index.ts';
 import { WindowEngine } from '../../../functions/core/index.ts';
-import { ev, sortRows, testDomain } from './helpers.ts';
+import { sortRows, testDomain, windowStream } from './helpers.ts';
 
 const all = testDomain();
 const fixed: Domain = { ...all, windows: all.windows.filter((w) => w.type !== 'session') };
 const T0 = 1_793_606_400_000;
 const NOT_YET = -8_640_000_000_000_000;
 
-const streamArb = fc
-  .array(
-    fc.record({
-      advance: fc.integer({ min: 0, max: 4 }).map((s) => s * 1_000),
-      lag: fc
-        .oneof(
-          { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
-          { weight: 1, arbitrary: fc.integer({ min: 0, max: 30 }) },
-        )
-        .map((s) => s * 1_000),
-      partition: fc.integer({ min: 0, max: 2 }),
-      g: fc.constantFrom('a', 'b', null),
-      x: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null)),
-    }),
-    { minLength: 1, maxLength: 80 },
-  )
-  .map((steps) => {
-    let clock = T0;
-    return steps.map((s) => {
-      clock += s.advance;
-      return ev({ ts: clock - s.lag, partition: s.partition, g: s.g, x: s.x });
-    });
-  });
+const streamArb = windowStream(3, T0);
 
 /** Rows with sums and averages rounded: partial sums merged add in another order. */
 function rounded(rows: readonly Row[]): Row[] {

@@ -6,40 +6,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Domain, Row, SilverEvent, WindowSpec } from '../../../functions/core/index.ts';
 import { WindowEngine } from '../../../functions/core/index.ts';
-import { ev, roundTrip, sortRows, testDomain } from './helpers.ts';
+import { ev, roundTrip, sortRows, testDomain, windowStream } from './helpers.ts';
 
 const domain = testDomain();
 const OOO = domain.maxOutOfOrdernessMs;
 const T0 = 1_793_606_400_000;
 
-/**
- * Random stream: drifting arrival clock, event time jittered backwards (sometimes far: late).
- * Whole seconds, so that window ends, watermarks and gaps often coincide exactly (the edges).
- */
-const streamArb = fc
-  .array(
-    fc.record({
-      advance: fc.integer({ min: 0, max: 4 }).map((s) => s * 1_000),
-      lag: fc
-        .oneof(
-          { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
-          { weight: 1, arbitrary: fc.integer({ min: 0, max: 30 }) },
-        )
-        .map((s) => s * 1_000),
-      partition: fc.integer({ min: 0, max: 1 }),
-      user: fc.constantFrom('u1', 'u2'),
-      g: fc.constantFrom('a', 'b', null),
-      x: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null)),
-    }),
-    { minLength: 1, maxLength: 80 },
-  )
-  .map((steps) => {
-    let clock = T0;
-    return steps.map((s) => {
-      clock += s.advance;
-      return ev({ ts: clock - s.lag, partition: s.partition, user: s.user, g: s.g, x: s.x });
-    });
-  });
+const streamArb = windowStream(2, T0);
 
 interface Accepted {
   readonly e: SilverEvent;
