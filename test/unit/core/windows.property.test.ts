@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Domain, Row, SilverEvent, WindowSpec } from '../../../functions/core/index.ts';
 import { WindowEngine } from '../../../functions/core/index.ts';
-import { ev, roundTrip, sortRows, testDomain, windowStream } from './helpers.ts';
+import { roundTrip, sortRows, testDomain, windowStream } from './helpers.ts';
 
 const domain = testDomain();
 const OOO = domain.maxOutOfOrdernessMs;
