@@ -38,7 +38,7 @@ export type CepPattern =
   | 'merchant_diversity';
 export type Severity = 'MEDIUM' | 'HIGH' | 'CRITICAL';
 
-/** Serializable per-key CEP state (one DynamoDB item per key in AWS mode). */
+/** Serializable per-key CEP state (on AWS, part of the partition's state, saved in its deltas). */
 export interface CepKeyState {
   /** ts of remembered transactions, ascending. */
   tx: number[];

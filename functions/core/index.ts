@@ -53,9 +53,7 @@ export {
 export {
   type DedupCandidate,
   Deduplicator,
-  type DedupOccurrence,
   type DedupState,
-  decideDuplicates,
 } from './dedup.ts';
 export { DedupDelta, HashedDedupSet, HashSet128, idHash } from './dedup-hashes.ts';
 export {

@@ -1,5 +1,5 @@
 /**
- * Per-key state kept in items of its own (on AWS: one DynamoDB item per CEP key), written BEFORE
+ * Per-key state kept in a store of its own (on AWS: the cep consumer's key states), written BEFORE
  * the stage's fenced commit (SPEC §5). An attempt that dies after writing some keys must not
  * change what its retry computes, so every item keeps two versions: the state after the last
  * records applied to the key (`applied`: the offset of the last one), and the state as it was

@@ -23,7 +23,7 @@ import { emptyWritten, flushWrites, type Written, writeRows } from './write.ts';
  * `expiresAt` is behind the newest event time seen. Alerts are buffered until
  * {@link CepStage.commit}, which writes `gold/alerts`, publishes them, then saves the state.
  *
- * With `ctx.cepKeys` (AWS) the key states are items of their own instead: `apply` loads the keys
+ * With `ctx.cepKeys` (AWS) the key states live in a store of their own instead: `apply` loads the keys
  * of its events (their state as of the last commit: a dead attempt's writes are ignored, see the
  * core's `Versioned`), `commit` writes the keys it changed before the fenced commit of a state
  * that holds only the newest event ts; a loaded key state that expired by that ts is dropped, as

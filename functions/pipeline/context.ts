@@ -22,12 +22,12 @@ export interface StageContext {
   /** Needed by the enrich stage. */
   readonly deadLetters?: DeadLetterSink;
   /**
-   * Where the enrich stage remembers event ids (AWS: one DynamoDB item per id). When absent, the
+   * Where the enrich stage remembers event ids (AWS: the partition's hashed seen-set). When absent, the
    * ids are part of the enrich state (a core `Deduplicator`, saved with the fence). @default in state
    */
   readonly dedup?: DedupStore;
   /**
-   * Where the cep stage keeps its key states (AWS: one DynamoDB item per key, with a TTL). When
+   * Where the cep stage keeps its key states (AWS: the partition's key states, partition-owned). When
    * absent they are part of the cep state. @default in state
    */
   readonly cepKeys?: KeyStateStore<CepKeyState>;

@@ -19,7 +19,6 @@
 import {
   type CepKeyState,
   type CepState,
-  type DedupOccurrence,
   type Domain,
   HashedDedupSet,
   idHash,
@@ -101,7 +100,7 @@ export async function migrateLegacyState(
     const seen: Array<[string, number]> = [];
     for (const [sk, item] of await legacy.items(`dedup#${topic}#${scope}`)) {
       const occ = ((item['occ'] as Array<[number, number]> | undefined) ?? [])
-        .map(([offset, ts]): DedupOccurrence => ({ offset, ts }))
+        .map(([offset, ts]) => ({ offset, ts }))
         .filter((o) => fence !== null && o.offset <= fence);
       const last = occ[occ.length - 1];
       if (last !== undefined) seen.push([sk, last.ts]);
