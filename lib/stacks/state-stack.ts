@@ -7,7 +7,7 @@ import type { ConsumerName, EnvironmentConfig } from '../config/environment-conf
 
 export const CONSUMER_NAMES: readonly ConsumerName[] = ['ingest', 'enrich', 'windows', 'cep'];
 
-/** TTL attribute of the state table (epoch seconds); the handlers' side is `TTL_ATTRIBUTE` in `functions/adapters/aws/dynamodb-batch.ts`. */
+/** TTL attribute of the state table (epoch seconds); the handlers' side is `TTL_ATTRIBUTE` in `functions/adapters/aws/dynamodb-values.ts`. */
 export const STATE_TTL_ATTRIBUTE = 'expires_at';
 
 export interface StateStackProps extends StackProps {

@@ -45,7 +45,7 @@ import {
   type StateUpdate,
   stateIdString,
 } from '../../state/table.ts';
-import { N, S } from './dynamodb-batch.ts';
+import { N, S } from './dynamodb-values.ts';
 import { type RetryOptions, withRetry } from './retry.ts';
 
 export {
