@@ -13,7 +13,7 @@ import {
   MetricsCollector,
 } from '../../functions/adapters/embedded/index.ts';
 import { type Domain, DomainConfigError, loadDomain } from '../../functions/core/index.ts';
-import { Lakehouse, lakehouseTables, QueryError } from '../../functions/lakehouse/index.ts';
+import { Lakehouse, QueryError, writeDomainMarker } from '../../functions/lakehouse/index.ts';
 import {
   defaultParquetWorkers,
   ParquetWritePool,
@@ -182,16 +182,18 @@ async function writeReport(
   result: RunResult,
   source: string,
 ): Promise<void> {
-  const lakehouse = await Lakehouse.open({ root: out, tables: lakehouseTables(domain) });
+  const lakehouse = await Lakehouse.open({ root: out, domain });
   try {
     let data: ReportData;
     try {
-      data = await loadReportData(lakehouse);
+      data = await loadReportData(lakehouse, domain);
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
-      // The views behind the charts (sql/views/) are written for payments-shaped events.
+      // The views and charts are checked against the domain's columns when it loads: a failure
+      // here is a view whose SQL does not do what its header says.
+      const broken = lakehouse.relations().filter((r) => r.error !== undefined);
       throw new UserError(
-        `cannot build the report for domain ${domain.name}: its charts read views this domain's columns do not answer (${err.message}); the layers are in ${out}`,
+        `cannot build the report for domain ${domain.name}: ${err.message}${broken.length > 0 ? ` (broken views: ${broken.map((r) => `${r.name}: ${r.error}`).join('; ')})` : ''}; the layers are in ${out}`,
       );
     }
     const rate = result.elapsedMs > 0 ? (result.produced * 1000) / result.elapsedMs : 0;
@@ -276,6 +278,11 @@ export async function runCommand(options: RunOptions): Promise<void> {
     await ensureStack((line) => process.stderr.write(`[local stack] ${line}\n`));
   }
   await prepareOut(out);
+  // `tidewater query --out DIR` then uses this domain's tables and views without --domain.
+  writeDomainMarker(
+    out,
+    /[\\/]|\.ya?ml$/i.test(options.domain) ? resolve(options.domain) : options.domain,
+  );
   if (report !== undefined) await prepareReport(report);
 
   const deadLetterDir = join(out, '_deadletter');

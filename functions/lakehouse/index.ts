@@ -1,9 +1,13 @@
 /**
- * The lakehouse as SQL (DuckDB, in process) and the shared view definitions of `sql/views/`.
+ * The lakehouse as SQL (DuckDB, in process) and the views of its domain.
  */
 export {
+  DOMAIN_MARKER,
   Lakehouse,
   LakehouseNotFoundError,
+  LakehouseSchemaError,
+  readDomainMarker,
+  writeDomainMarker,
   type LakehouseOptions,
   QueryError,
   type QueryResult,
@@ -15,10 +19,4 @@ export {
 export { BATCH_QUALITY } from './quality.ts';
 export { lakehouseTables } from './tables.ts';
 export { athenaToDuckdbType, athenaTypeOf, duckdbTypeOf } from './types.ts';
-export {
-  DEFAULT_VIEWS_DIR,
-  loadViewDefinitions,
-  parseViewFile,
-  type ViewColumn,
-  type ViewDefinition,
-} from './views.ts';
+export { domainViews, parseViewText, type ViewColumn, type ViewDefinition } from './views.ts';
