@@ -279,10 +279,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   }
   await prepareOut(out);
   // `tidewater query --out DIR` then uses this domain's tables and views without --domain.
-  writeDomainMarker(
-    out,
-    /[\\/]|\.ya?ml$/i.test(options.domain) ? resolve(options.domain) : options.domain,
-  );
+  writeDomainMarker(out, /[\\/]|\.ya?ml$/i.test(options.domain) ? resolve(options.domain) : options.domain);
   if (report !== undefined) await prepareReport(report);
 
   const deadLetterDir = join(out, '_deadletter');

@@ -223,7 +223,7 @@ function windowView(w: WindowSpec, table: TableSchema, source: string): ViewDefi
     if (aggCols.includes('event_count')) {
       cols.push({ name: 'events', type: 'bigint' }, { name: 'avg_events_per_session', type: 'double' });
       select.push(
-        'sum(event_count) AS events',
+        'CAST(sum(event_count) AS bigint) AS events',
         'CAST(sum(event_count) AS double) / count(*) AS avg_events_per_session',
       );
     }

@@ -237,8 +237,8 @@ export class Lakehouse {
           : `CAST(NULL AS ${type}) AS ${quoteIdent(c.name)}`;
       });
       const select = files
-        ? `SELECT ${cols.join(', ')}, dt, hr FROM ${readParquet(this.root, schema.path)}`
-        : `SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hr WHERE false`;
+        ? `SELECT ${[...cols, 'dt', 'hr'].join(', ')} FROM ${readParquet(this.root, schema.path)}`
+        : `SELECT ${[...cols, 'CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hr'].join(', ')} WHERE false`;
       try {
         await this.conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${select}`);
       } catch (err) {

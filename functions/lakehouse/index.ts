@@ -5,16 +5,16 @@ export {
   DOMAIN_MARKER,
   Lakehouse,
   LakehouseNotFoundError,
-  LakehouseSchemaError,
-  readDomainMarker,
-  writeDomainMarker,
   type LakehouseOptions,
+  LakehouseSchemaError,
   QueryError,
   type QueryResult,
   type Relation,
   type ResultCell,
+  readDomainMarker,
   rowObjects,
   sqlName,
+  writeDomainMarker,
 } from './duckdb.ts';
 export { BATCH_QUALITY } from './quality.ts';
 export { lakehouseTables } from './tables.ts';
