@@ -168,6 +168,17 @@ export interface GeneratorHints {
   readonly isoShare: number;
   readonly locatedShare: number;
   readonly travelShare: number;
+  /**
+   * How far (km) a key's located events stray from its home point: a user moving about a city,
+   * a device's GPS noise. Consecutive events of a key that has not travelled are at most twice
+   * this apart, so keep it well under `impossible_travel.min_distance_km`. @default 5
+   */
+  readonly roamKm: number;
+  /**
+   * A sticky field whose value places a key (a device at its `site_id`): keys with the same value
+   * share a home point. @default null: each key has its own home point near its city
+   */
+  readonly homeBy: string | null;
   readonly cities: readonly GeneratorCity[];
   /** Value pools for string fields: a fixed list, or `prefix` + Zipf-chosen index. */
   readonly values: Readonly<
@@ -362,6 +373,8 @@ const generatorSchema = z
     iso_share: share.default(0.8),
     located_share: share.default(0.7),
     travel_share: share.default(0.02),
+    roam_km: z.number().nonnegative().default(5),
+    home_by: z.string().optional(),
     cities: z
       .array(
         z.strictObject({
@@ -391,6 +404,7 @@ const generatorSchema = z
     iso_share: 0.8,
     located_share: 0.7,
     travel_share: 0.02,
+    roam_km: 5,
     cities: [],
     values: {},
     sticky: [],
@@ -844,6 +858,11 @@ function normalize(y: DomainYaml, source: string, files: DomainFileReader | unde
         problems.push({ path: ['generator', 'event_mix', t], message: `unknown event type "${t}"` });
     }
   }
+  if (g.home_by !== undefined && !g.sticky.includes(g.home_by))
+    problems.push({
+      path: ['generator', 'home_by'],
+      message: `"${g.home_by}" must be one of generator.sticky (${g.sticky.join(', ') || 'none'}): a key's home follows a value it keeps`,
+    });
   if (g.session.gap[0] > g.session.gap[1])
     problems.push({ path: ['generator', 'session', 'gap'], message: 'expected [min, max]' });
 
@@ -920,6 +939,8 @@ function normalize(y: DomainYaml, source: string, files: DomainFileReader | unde
       isoShare: g.iso_share,
       locatedShare: g.located_share,
       travelShare: g.travel_share,
+      roamKm: g.roam_km,
+      homeBy: g.home_by ?? null,
       cities: g.cities.map((c) => ({ name: c.name, lat: c.lat, lon: c.lon, currency: c.currency ?? null })),
       values: Object.fromEntries(
         Object.entries(g.values).map(([k, v]) => [

@@ -58,6 +58,7 @@ export {
   generatedCharts,
   QUALITY_CHART_ID,
 } from './charts.ts';
+export { contractAvroSchema, contractJsonSchema } from './contract-schema.ts';
 export {
   type DedupCandidate,
   Deduplicator,
