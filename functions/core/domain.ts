@@ -871,7 +871,9 @@ function normalize(y: DomainYaml, source: string, files: DomainFileReader | unde
       source,
       problems.map((p) => `${formatPath(p.path)}: ${p.message}`),
     );
-  if (problems.length > 0) throw fail();
+  // Earlier problems do not stop here: the views and charts are checked too when the rest allows
+  // it, so one validation lists every problem.
+  const earlier = problems.length;
 
   const domain: Domain = {
     name: y.name,
@@ -959,8 +961,25 @@ function normalize(y: DomainYaml, source: string, files: DomainFileReader | unde
     views: [],
     charts: [],
   };
-  const views = domainViews(domain, y, files, problems);
-  const charts = domainCharts(domain, y, views, problems);
+  let views: ViewDefinition[] = [];
+  let charts: ChartSpec[] = [];
+  // A domain already known to be broken is checked without its broken windows (a window whose
+  // columns silver lacks has no table to derive); its problems say why.
+  const checked =
+    earlier === 0
+      ? domain
+      : {
+          ...domain,
+          windows: domain.windows.filter(
+            (w) => kinds.has(w.groupBy) && (w.measure === null || kinds.get(w.measure.field) === 'number'),
+          ),
+        };
+  try {
+    views = domainViews(checked, y, files, problems);
+    charts = domainCharts(checked, y, views, problems);
+  } catch (err) {
+    if (earlier === 0) throw err;
+  }
   if (problems.length > 0) throw fail();
   return { ...domain, views, charts };
 }
