@@ -23,6 +23,7 @@ import {
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import { loadReportData, type ReportData, renderReport } from '../../functions/report/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
+import { countOf } from '../args.ts';
 import { requireNode22, UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 import { formatRunSummary, type RunSummary, runSummaryJson } from '../ui/summary.ts';
@@ -64,16 +65,9 @@ interface RunOptions {
 }
 
 /** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
-export function parseCount(text: string): number | undefined {
-  const m = /^(\d[\d_]*)(k|m)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]!.replaceAll('_', ''));
-  const n = base * (m[2] === undefined ? 1 : m[2].toLowerCase() === 'k' ? 1_000 : 1_000_000);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
 
 function positive(flag: string, text: string): number {
-  const n = parseCount(text);
+  const n = countOf(text);
   if (n === undefined || n < 1) throw new UserError(`${flag} must be a positive integer, got '${text}'`);
   return n;
 }
@@ -242,7 +236,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   // 15 s with one worker vs 20 s inline (bench/suites/pipeline.ts). One core: inline.
   let parquetWorkers = defaultRunWorkers();
   if (options.parquetWorkers !== undefined) {
-    const n = parseCount(options.parquetWorkers);
+    const n = countOf(options.parquetWorkers);
     if (n === undefined)
       throw new UserError(
         `--parquet-workers must be a non-negative integer, got '${options.parquetWorkers}'`,
@@ -250,7 +244,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
     parquetWorkers = n;
   }
   if (options.inlineParquet === true) parquetWorkers = 0;
-  const seed = parseCount(options.seed);
+  const seed = countOf(options.seed);
   if (seed === undefined) throw new UserError(`--seed must be a non-negative integer, got '${options.seed}'`);
   const domain = domainOrUserError(options.domain);
   const out = resolve(options.out);
@@ -263,7 +257,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
     fileSource = new JsonlFileSource(options.input);
     source = fileSource;
   } else {
-    const n = parseCount(options.generate!);
+    const n = countOf(options.generate!);
     if (n === undefined)
       throw new UserError(`--generate must be a number of events, got '${options.generate}'`);
     source = new GeneratorSource(domain, n, {
