@@ -5,7 +5,7 @@
  * when the domain loads. The report's data-quality section is not a chart spec: every domain has it.
  */
 import type { Domain } from './domain.ts';
-import { nounOf, type ViewDefinition, windowViewName } from './views.ts';
+import { type ViewDefinition, windowViewName } from './views.ts';
 
 export type ChartType = 'line' | 'stacked' | 'bar';
 
@@ -70,7 +70,7 @@ export function generatedCharts(domain: Domain): ChartSpec[] {
         ...base,
         id: `window-${w.name}`,
         title: `Busiest ${w.groupBy} in any ${durationText(w.sizeMs)} window`,
-        subtitle: `Window "${w.name}": the largest ${what} of a ${w.groupBy} in one ${durationText(w.sizeMs)} window sliding by ${durationText(w.slideMs)} (${w.table}).`,
+        subtitle: `Window "${w.name}": the most ${what} of a ${w.groupBy} in one ${durationText(w.sizeMs)} window sliding by ${durationText(w.slideMs)} (${w.table}).`,
         type: 'bar',
         view,
         x: null,
@@ -85,7 +85,7 @@ export function generatedCharts(domain: Domain): ChartSpec[] {
       charts.push({
         ...base,
         id: `window-${w.name}`,
-        title: `Sessions of ${nounOf(w.groupBy)} started per minute`,
+        title: `Sessions started per minute (${w.name}, by ${w.groupBy})`,
         subtitle: `Window "${w.name}": sessions per ${w.groupBy} with a ${durationText(w.gapMs)} gap (${w.table}), by the minute they started.`,
         type: 'line',
         view,
