@@ -1,6 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type EnvironmentConfig, loadEnvironmentConfig } from './config/environment-config.ts';
+import type { ViewDefinition } from './lakehouse/athena-views.ts';
 import { stageEnvironment, TidewaterStage } from './tidewater-stage.ts';
 
 export interface BuildAppOptions {
@@ -14,10 +15,10 @@ export interface BuildAppOptions {
    */
   readonly bundle?: boolean;
   /**
-   * Folder of the Athena view files.
-   * @default sql/views
+   * Athena views to declare instead of the domain's.
+   * @default every view of the environment's domain
    */
-  readonly viewsDir?: string;
+  readonly views?: readonly ViewDefinition[];
   /**
    * Run cdk-nag AwsSolutions on the whole app (synth fails on any unacknowledged finding).
    * @default true
@@ -59,7 +60,7 @@ export function buildApp(options: BuildAppOptions): {
   const stage = new TidewaterStage(app, stageId(config.name), {
     config,
     env: stageEnvironment(config),
-    ...(options.viewsDir ? { viewsDir: options.viewsDir } : {}),
+    ...(options.views ? { views: options.views } : {}),
   });
   return { app, stage, config };
 }

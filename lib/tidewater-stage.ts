@@ -1,6 +1,7 @@
 import { type Environment, Stage, type StageProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/environment-config.ts';
+import type { ViewDefinition } from './lakehouse/athena-views.ts';
 import { LakehouseStack } from './stacks/lakehouse-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
 import { ObservabilityStack } from './stacks/observability-stack.ts';
@@ -11,10 +12,10 @@ import { StreamingStack } from './stacks/streaming-stack.ts';
 export interface TidewaterStageProps extends StageProps {
   readonly config: EnvironmentConfig;
   /**
-   * Folder of the Athena view files.
-   * @default sql/views
+   * Athena views to declare instead of the domain's.
+   * @default every view of the environment's domain
    */
-  readonly viewsDir?: string;
+  readonly views?: readonly ViewDefinition[];
 }
 
 /**
@@ -44,7 +45,7 @@ export class TidewaterStage extends Stage {
     }
     this.lakehouse = new LakehouseStack(this, 'Lakehouse', {
       config,
-      ...(props.viewsDir ? { viewsDir: props.viewsDir } : {}),
+      ...(props.views ? { views: props.views } : {}),
     });
     this.state = new StateStack(this, 'State', { config });
     this.processing = new ProcessingStack(this, 'Processing', {

@@ -4,18 +4,19 @@ import { DomainConfigError, loadDomain } from '../../functions/core/index.ts';
 import {
   Lakehouse,
   LakehouseNotFoundError,
-  lakehouseTables,
+  LakehouseSchemaError,
   QueryError,
   type QueryResult,
   type Relation,
   type ResultCell,
+  readDomainMarker,
   rowObjects,
 } from '../../functions/lakehouse/index.ts';
 import { UserError } from '../errors.ts';
 
 /**
  * `tidewater query "<SQL>"` or `tidewater query --view NAME`: SQL over the lakehouse layers of a
- * folder with DuckDB, the same views as Athena (`sql/views/*.sql`). Exit codes: 0 ok, 2 a user
+ * folder with DuckDB, the same views as Athena (the domain's views: generated from its YAML, plus those it declares). Exit codes: 0 ok, 2 a user
  * mistake (missing folder, bad SQL, unknown view, bad flags).
  */
 
@@ -24,7 +25,7 @@ interface QueryOptions {
   readonly out: string;
   readonly json?: boolean;
   readonly listViews?: boolean;
-  readonly domain: string;
+  readonly domain?: string;
   readonly maxRows: string;
 }
 
@@ -81,16 +82,17 @@ async function runQuery(sql: string | undefined, options: QueryOptions): Promise
     throw new UserError(`--max-rows must be a positive integer, got '${options.maxRows}'`);
   let domain: ReturnType<typeof loadDomain>;
   try {
-    domain = loadDomain(options.domain);
+    domain = loadDomain(options.domain ?? readDomainMarker(resolve(options.out)) ?? 'payments');
   } catch (err) {
     if (err instanceof DomainConfigError) throw new UserError(err.message);
     throw err;
   }
   let lakehouse: Lakehouse;
   try {
-    lakehouse = await Lakehouse.open({ root: resolve(options.out), tables: lakehouseTables(domain) });
+    lakehouse = await Lakehouse.open({ root: resolve(options.out), domain });
   } catch (err) {
-    if (err instanceof LakehouseNotFoundError) throw new UserError(err.message);
+    if (err instanceof LakehouseNotFoundError || err instanceof LakehouseSchemaError)
+      throw new UserError(err.message);
     throw err;
   }
   try {
@@ -134,11 +136,14 @@ export function register(program: Command): void {
       '[sql]',
       'a SQL statement; tables and views by SQL name (events, alerts, user_risk_profile, ...)',
     )
-    .option('--view <name>', 'select everything from one view of sql/views/')
+    .option('--view <name>', 'select everything from one view of the domain')
     .option('--list-views', 'list the tables and views')
     .option('--out <dir>', 'lakehouse folder (the --out of tidewater run)', './lakehouse')
     .option('--json', 'print rows as a JSON array of objects')
-    .option('--domain <name>', 'domain whose table schemas to use', 'payments')
+    .option(
+      '--domain <name>',
+      'domain whose tables and views to use (default: the one that wrote the folder, else payments)',
+    )
     .option('--max-rows <n>', 'rows to print in the table output', '1000')
     .addHelpText(
       'after',

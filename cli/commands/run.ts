@@ -13,7 +13,7 @@ import {
   MetricsCollector,
 } from '../../functions/adapters/embedded/index.ts';
 import { type Domain, DomainConfigError, loadDomain } from '../../functions/core/index.ts';
-import { Lakehouse, lakehouseTables, QueryError } from '../../functions/lakehouse/index.ts';
+import { Lakehouse, QueryError, writeDomainMarker } from '../../functions/lakehouse/index.ts';
 import {
   defaultParquetWorkers,
   ParquetWritePool,
@@ -23,6 +23,7 @@ import {
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import { loadReportData, type ReportData, renderReport } from '../../functions/report/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
+import { countOf } from '../args.ts';
 import { requireNode22, UserError } from '../errors.ts';
 import { formatCount, formatRate, ProgressBar } from '../ui/progress.ts';
 import { formatRunSummary, type RunSummary, runSummaryJson } from '../ui/summary.ts';
@@ -64,16 +65,9 @@ interface RunOptions {
 }
 
 /** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
-export function parseCount(text: string): number | undefined {
-  const m = /^(\d[\d_]*)(k|m)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]!.replaceAll('_', ''));
-  const n = base * (m[2] === undefined ? 1 : m[2].toLowerCase() === 'k' ? 1_000 : 1_000_000);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
 
 function positive(flag: string, text: string): number {
-  const n = parseCount(text);
+  const n = countOf(text);
   if (n === undefined || n < 1) throw new UserError(`${flag} must be a positive integer, got '${text}'`);
   return n;
 }
@@ -182,16 +176,18 @@ async function writeReport(
   result: RunResult,
   source: string,
 ): Promise<void> {
-  const lakehouse = await Lakehouse.open({ root: out, tables: lakehouseTables(domain) });
+  const lakehouse = await Lakehouse.open({ root: out, domain });
   try {
     let data: ReportData;
     try {
-      data = await loadReportData(lakehouse);
+      data = await loadReportData(lakehouse, domain);
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
-      // The views behind the charts (sql/views/) are written for payments-shaped events.
+      // The views and charts are checked against the domain's columns when it loads: a failure
+      // here is a view whose SQL does not do what its header says.
+      const broken = lakehouse.relations().filter((r) => r.error !== undefined);
       throw new UserError(
-        `cannot build the report for domain ${domain.name}: its charts read views this domain's columns do not answer (${err.message}); the layers are in ${out}`,
+        `cannot build the report for domain ${domain.name}: ${err.message}${broken.length > 0 ? ` (broken views: ${broken.map((r) => `${r.name}: ${r.error}`).join('; ')})` : ''}; the layers are in ${out}`,
       );
     }
     const rate = result.elapsedMs > 0 ? (result.produced * 1000) / result.elapsedMs : 0;
@@ -240,7 +236,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   // 15 s with one worker vs 20 s inline (bench/suites/pipeline.ts). One core: inline.
   let parquetWorkers = defaultRunWorkers();
   if (options.parquetWorkers !== undefined) {
-    const n = parseCount(options.parquetWorkers);
+    const n = countOf(options.parquetWorkers);
     if (n === undefined)
       throw new UserError(
         `--parquet-workers must be a non-negative integer, got '${options.parquetWorkers}'`,
@@ -248,7 +244,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
     parquetWorkers = n;
   }
   if (options.inlineParquet === true) parquetWorkers = 0;
-  const seed = parseCount(options.seed);
+  const seed = countOf(options.seed);
   if (seed === undefined) throw new UserError(`--seed must be a non-negative integer, got '${options.seed}'`);
   const domain = domainOrUserError(options.domain);
   const out = resolve(options.out);
@@ -261,7 +257,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
     fileSource = new JsonlFileSource(options.input);
     source = fileSource;
   } else {
-    const n = parseCount(options.generate!);
+    const n = countOf(options.generate!);
     if (n === undefined)
       throw new UserError(`--generate must be a number of events, got '${options.generate}'`);
     source = new GeneratorSource(domain, n, {
@@ -276,6 +272,8 @@ export async function runCommand(options: RunOptions): Promise<void> {
     await ensureStack((line) => process.stderr.write(`[local stack] ${line}\n`));
   }
   await prepareOut(out);
+  // `tidewater query --out DIR` then uses this domain's tables and views without --domain.
+  writeDomainMarker(out, /[\\/]|\.ya?ml$/i.test(options.domain) ? resolve(options.domain) : options.domain);
   if (report !== undefined) await prepareReport(report);
 
   const deadLetterDir = join(out, '_deadletter');

@@ -62,7 +62,9 @@ export function formatRunSummary(s: RunSummary): string {
     ['late events', formatCount(r.lateEvents)],
   ];
   lines.push(...table(quality));
-  if (r.deadLettered > 0) lines.push(`  poison reasons: ${poison}`, `  dead letters: ${s.deadLetterDir}`);
+  // A run on the local stack knows the dead-lettered count, not the reasons (they are in the queue).
+  if (r.deadLettered > 0 && poison !== '') lines.push(`  poison reasons: ${poison}`);
+  if (r.deadLettered > 0) lines.push(`  dead letters: ${s.deadLetterDir}`);
   if (r.lateEvents > 0)
     lines.push(`  late events missed ${formatCount(r.lateRows)} windows (gold/late_events)`);
   if (s.blankLines) lines.push(`  blank input lines skipped: ${formatCount(s.blankLines)}`);

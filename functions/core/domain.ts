@@ -9,12 +9,21 @@
  * `config/domains/payments.yaml: windows[1].size: expected a duration like "5m", got "5x"`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type ChartSpec, chartProblems, generatedCharts, QUALITY_CHART_ID } from './charts.ts';
 import { parseDuration } from './duration.ts';
 import { parseIsoTimestamp } from './time.ts';
+import {
+  generatedViews,
+  inlineView,
+  lakehouseTablesOf,
+  missingRequirements,
+  parseViewText,
+  type ViewDefinition,
+} from './views.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Normalized, typed domain
@@ -159,6 +168,17 @@ export interface GeneratorHints {
   readonly isoShare: number;
   readonly locatedShare: number;
   readonly travelShare: number;
+  /**
+   * How far (km) a key's located events stray from its home point: a user moving about a city,
+   * a device's GPS noise. Consecutive events of a key that has not travelled are at most twice
+   * this apart, so keep it well under `impossible_travel.min_distance_km`. @default 5
+   */
+  readonly roamKm: number;
+  /**
+   * A sticky field whose value places a key (a device at its `site_id`): keys with the same value
+   * share a home point. @default null: each key has its own home point near its city
+   */
+  readonly homeBy: string | null;
   readonly cities: readonly GeneratorCity[];
   /** Value pools for string fields: a fixed list, or `prefix` + Zipf-chosen index. */
   readonly values: Readonly<
@@ -205,6 +225,22 @@ export interface Domain {
   readonly windows: readonly WindowSpec[];
   readonly cep: CepSpec | null;
   readonly generator: GeneratorHints;
+  /**
+   * Every SQL view of the domain: the generated ones first (`functions/core/views.ts`), then those
+   * its YAML declares (`views:`), each checked against the domain's tables when it loads.
+   */
+  readonly views: readonly ViewDefinition[];
+  /** The report's charts, in page order: generated, then declared (`report.charts`). */
+  readonly charts: readonly ChartSpec[];
+}
+
+/** How a domain's YAML reaches the files it names (view SQL files). */
+export interface DomainFileReader {
+  /**
+   * Reads a file named relative to the domain file.
+   * @throws Error when it cannot be read
+   */
+  readonly read: (relativePath: string) => { readonly text: string; readonly path: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +373,8 @@ const generatorSchema = z
     iso_share: share.default(0.8),
     located_share: share.default(0.7),
     travel_share: share.default(0.02),
+    roam_km: z.number().nonnegative().default(5),
+    home_by: z.string().optional(),
     cities: z
       .array(
         z.strictObject({
@@ -366,11 +404,38 @@ const generatorSchema = z
     iso_share: 0.8,
     located_share: 0.7,
     travel_share: 0.02,
+    roam_km: 5,
     cities: [],
     values: {},
     sticky: [],
     disorder: { share: 0.03, max: 8_000, late_share: 0.001, late_max: 180_000 },
   });
+
+const viewSchema = z.union([
+  z.string().regex(/\.sql$/, 'expected a .sql file path relative to the domain file, or an inline view'),
+  z.strictObject({
+    name: identifier,
+    description: z.string().min(1),
+    columns: z.record(identifier, z.string().min(1)),
+    requires: z.record(identifier, z.array(identifier)).default({}),
+    sql: z.string().min(1),
+  }),
+]);
+
+const chartSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case id like "top-merchants"'),
+  title: z.string().min(1),
+  subtitle: z.string().default(''),
+  type: z.enum(['line', 'stacked', 'bar']),
+  view: identifier,
+  x: identifier.optional(),
+  series: identifier.optional(),
+  label: identifier.optional(),
+  value: identifier,
+  aggregate: z.enum(['sum', 'max']).default('sum'),
+  limit: positiveInt.default(10),
+  unit: z.enum(['count', 'usd', 'number']).default('number'),
+});
 
 const domainSchema = z.strictObject({
   name: identifier,
@@ -422,6 +487,8 @@ const domainSchema = z.strictObject({
   windows: z.array(windowSchema).default([]),
   cep: cepSchema.optional(),
   generator: generatorSchema,
+  views: z.array(viewSchema).default([]),
+  report: z.strictObject({ charts: z.array(chartSchema).default([]) }).default({ charts: [] }),
 });
 
 type DomainYaml = z.output<typeof domainSchema>;
@@ -483,7 +550,7 @@ function silverColumnKinds(y: DomainYaml): Map<string, 'string' | 'number' | 'ot
   return kinds;
 }
 
-function normalize(y: DomainYaml, source: string): Domain {
+function normalize(y: DomainYaml, source: string, files: DomainFileReader | undefined): Domain {
   const problems: Problem[] = [];
   const fieldNames = new Set(Object.keys(y.fields));
   const types = new Set(y.event_types);
@@ -791,16 +858,24 @@ function normalize(y: DomainYaml, source: string): Domain {
         problems.push({ path: ['generator', 'event_mix', t], message: `unknown event type "${t}"` });
     }
   }
+  if (g.home_by !== undefined && !g.sticky.includes(g.home_by))
+    problems.push({
+      path: ['generator', 'home_by'],
+      message: `"${g.home_by}" must be one of generator.sticky (${g.sticky.join(', ') || 'none'}): a key's home follows a value it keeps`,
+    });
   if (g.session.gap[0] > g.session.gap[1])
     problems.push({ path: ['generator', 'session', 'gap'], message: 'expected [min, max]' });
 
-  if (problems.length > 0)
-    throw new DomainConfigError(
+  const fail = () =>
+    new DomainConfigError(
       source,
       problems.map((p) => `${formatPath(p.path)}: ${p.message}`),
     );
+  // Earlier problems do not stop here: the views and charts are checked too when the rest allows
+  // it, so one validation lists every problem.
+  const earlier = problems.length;
 
-  return {
+  const domain: Domain = {
     name: y.name,
     description: y.description,
     source,
@@ -866,6 +941,8 @@ function normalize(y: DomainYaml, source: string): Domain {
       isoShare: g.iso_share,
       locatedShare: g.located_share,
       travelShare: g.travel_share,
+      roamKm: g.roam_km,
+      homeBy: g.home_by ?? null,
       cities: g.cities.map((c) => ({ name: c.name, lat: c.lat, lon: c.lon, currency: c.currency ?? null })),
       values: Object.fromEntries(
         Object.entries(g.values).map(([k, v]) => [
@@ -881,7 +958,115 @@ function normalize(y: DomainYaml, source: string): Domain {
         lateMaxMs: g.disorder.late_max,
       },
     },
+    views: [],
+    charts: [],
   };
+  let views: ViewDefinition[] = [];
+  let charts: ChartSpec[] = [];
+  // A domain already known to be broken is checked without its broken windows (a window whose
+  // columns silver lacks has no table to derive); its problems say why.
+  const checked =
+    earlier === 0
+      ? domain
+      : {
+          ...domain,
+          windows: domain.windows.filter(
+            (w) => kinds.has(w.groupBy) && (w.measure === null || kinds.get(w.measure.field) === 'number'),
+          ),
+        };
+  try {
+    views = domainViews(checked, y, files, problems);
+    charts = domainCharts(checked, y, views, problems);
+  } catch (err) {
+    if (earlier === 0) throw err;
+  }
+  if (problems.length > 0) throw fail();
+  return { ...domain, views, charts };
+}
+
+/** Generated and declared views, each checked against the tables and the views before it. */
+function domainViews(
+  domain: Domain,
+  y: DomainYaml,
+  files: DomainFileReader | undefined,
+  problems: Problem[],
+): ViewDefinition[] {
+  const relations = new Map<string, readonly string[]>();
+  for (const t of lakehouseTablesOf(domain))
+    relations.set(t.path.split('/').at(-1)!, [...t.columns.map((c) => c.name), 'dt', 'hr']);
+  const views: ViewDefinition[] = [];
+  const add = (view: ViewDefinition, path: PropertyKey[]) => {
+    if (relations.has(view.name)) {
+      const generated = views.find((v) => v.name === view.name)?.origin === 'generated';
+      problems.push({
+        path,
+        message: generated
+          ? `view "${view.name}" is generated for every domain; give yours another name`
+          : `view "${view.name}" has the name of a table or an earlier view; rename it`,
+      });
+      return;
+    }
+    for (const message of missingRequirements(view, relations)) problems.push({ path, message });
+    relations.set(
+      view.name,
+      view.columns.map((c) => c.name),
+    );
+    views.push(view);
+  };
+  for (const v of generatedViews(domain, lakehouseTablesOf(domain))) add(v, ['(generated)']);
+  for (const [i, entry] of y.views.entries()) {
+    const path: PropertyKey[] = ['views', i];
+    let view: ViewDefinition;
+    try {
+      if (typeof entry === 'string') {
+        if (!files) throw new Error(`view file "${entry}" needs a domain loaded from a file (loadDomain)`);
+        const { text, path: file } = files.read(entry);
+        view = parseViewText(text, file);
+      } else {
+        view = inlineView(entry, `${domain.source}: views[${i}]`);
+      }
+    } catch (err) {
+      problems.push({ path, message: (err as Error).message });
+      continue;
+    }
+    add(view, path);
+  }
+  return views;
+}
+
+/** Generated and declared charts, each checked against the domain's views. */
+function domainCharts(
+  domain: Domain,
+  y: DomainYaml,
+  views: readonly ViewDefinition[],
+  problems: Problem[],
+): ChartSpec[] {
+  const charts = generatedCharts(domain);
+  for (const [i, c] of y.report.charts.entries()) {
+    const chart: ChartSpec = {
+      id: c.id,
+      title: c.title,
+      subtitle: c.subtitle,
+      type: c.type,
+      view: c.view,
+      x: c.x ?? null,
+      series: c.series ?? null,
+      label: c.label ?? null,
+      value: c.value,
+      aggregate: c.aggregate,
+      limit: c.limit,
+      unit: c.unit,
+      origin: 'domain',
+    };
+    if (c.id === QUALITY_CHART_ID || charts.some((o) => o.id === c.id)) {
+      problems.push({ path: ['report', 'charts', i, 'id'], message: `chart id "${c.id}" is used twice` });
+      continue;
+    }
+    const found = chartProblems(chart, views);
+    for (const message of found) problems.push({ path: ['report', 'charts', i], message });
+    if (found.length === 0) charts.push(chart);
+  }
+  return charts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -893,24 +1078,24 @@ function normalize(y: DomainYaml, source: string): Domain {
  * @param source label used in error messages (usually the file path)
  * @throws DomainConfigError listing every problem with the path of the bad key
  */
-export function parseDomainObject(input: unknown, source = '<domain>'): Domain {
+export function parseDomainObject(input: unknown, source = '<domain>', files?: DomainFileReader): Domain {
   const result = domainSchema.safeParse(input);
   if (!result.success) throw new DomainConfigError(source, formatIssues(result.error.issues));
-  return normalize(result.data, source);
+  return normalize(result.data, source, files);
 }
 
 /**
  * Parses YAML text into a {@link Domain}. YAML syntax errors are reported with line and column.
  * @throws DomainConfigError
  */
-export function parseDomain(yamlText: string, source = '<domain>'): Domain {
+export function parseDomain(yamlText: string, source = '<domain>', files?: DomainFileReader): Domain {
   let raw: unknown;
   try {
     raw = parseYaml(yamlText);
   } catch (err) {
     throw new DomainConfigError(source, [`(yaml): ${(err as Error).message.split('\n')[0]}`]);
   }
-  return parseDomainObject(raw, source);
+  return parseDomainObject(raw, source, files);
 }
 
 /**
@@ -954,7 +1139,19 @@ export function loadDomain(nameOrPath = 'payments'): Domain {
       `(file): cannot read ${file}; domains are config/domains/<name>.yaml or a path to a .yaml file`,
     ]);
   }
-  const domain = parseDomain(text, label);
+  const dir = dirname(file);
+  const labelDir = dirname(label);
+  const files: DomainFileReader = {
+    read: (relativePath) => {
+      const path = join(dir, relativePath);
+      try {
+        return { text: readFileSync(path, 'utf8'), path: join(labelDir, relativePath) };
+      } catch {
+        throw new Error(`cannot read view file ${path} (view files are named relative to the domain file)`);
+      }
+    },
+  };
+  const domain = parseDomain(text, label, files);
   cache.set(file, domain);
   return domain;
 }

@@ -59,12 +59,16 @@ export interface GeneratorOptions {
 }
 
 /**
- * Longest gap between two steps of a velocity, merchant-diversity or amount scenario: a burst of
- * 22 transactions, 9 merchants or 12 history transactions plays out in minutes of event time, so
- * a short run (`npm start`: 200k events, about 17 minutes) shows every pattern. The triggering
- * record is the same as with wider spacing: each scenario still fits in its pattern's window.
+ * Longest gap between two steps of a velocity, merchant-diversity or amount scenario, and the
+ * event time a scenario aims to fit in: a burst of 22 transactions, 9 merchants or 12 history
+ * transactions plays out in about a minute of event time, so the first 20,000 events (100 s at
+ * 200 events/s) show every pattern. Steps stay far enough apart not to make a rapid-fire burst
+ * by accident; the triggering record is the same as with wider spacing.
  */
-const SCENARIO_STEP_MS = 30_000;
+const SCENARIO_STEP_MS = 3_000;
+const SCENARIO_SPAN_MS = 60_000;
+/** With anomalies on, the first scenario of each pattern starts this long after the previous one. */
+const FIRST_SCENARIOS_EVERY_MS = 1_500;
 
 /** Per-session probability of each scenario with `anomalies: true`. */
 export const DEFAULT_ANOMALY_RATES: Readonly<Record<CepPattern, number>> = {
@@ -78,6 +82,8 @@ export const DEFAULT_ANOMALY_RATES: Readonly<Record<CepPattern, number>> = {
 interface KeyProfile {
   readonly id: string;
   city: number;
+  /** Where its located events are, give or take `roam_km`: moves when the key travels. */
+  home: [number, number];
   /** arrival time of its last located event */
   lastLocAt: number;
   readonly baseUsd: number;
@@ -134,6 +140,26 @@ function heapPop(h: Session[]): Session | undefined {
   return top;
 }
 
+/** A point `km` or less from (lat, lon) in a uniformly random direction and distance. */
+function near(rng: Random, lat: number, lon: number, km: number): [number, number] {
+  if (km <= 0) return [lat, lon];
+  const r = km * Math.sqrt(rng.next());
+  const a = 2 * Math.PI * rng.next();
+  const dLat = (r * Math.cos(a)) / 111.32;
+  const dLon = (r * Math.sin(a)) / (111.32 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
+  return [Math.max(-90, Math.min(90, lat + dLat)), ((lon + dLon + 540) % 360) - 180];
+}
+
+/** A 31-bit hash of a string (FNV-1a), to seed where a shared home (a site) is. */
+function hashOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 1 || 1;
+}
+
+/** Keys' home points are spread this far around their city's centre. */
+const CITY_RADIUS_KM = 5;
+
 const FALLBACK_CITIES: readonly GeneratorCity[] = [
   { name: 'A', lat: 40.71, lon: -74.01, currency: null },
   { name: 'B', lat: 51.51, lon: -0.13, currency: null },
@@ -175,10 +201,15 @@ export function* generateEvents(
   const sessions = count / g.session.meanEvents;
   const runMs = (count / g.eventsPerSecond) * 1000;
   const cycleMs = g.session.meanEvents * ((g.session.gapMinMs + g.session.gapMaxMs) / 2) + g.session.idleMs;
+  // At the configured rate, `events_per_second x mean gap` sessions are under way at any moment
+  // (each emits an event per mean gap): the run starts with that many already going (warm start),
+  // so the rate holds from the first event instead of ramping up over a session's length.
+  const gapMeanMs = (g.session.gapMinMs + g.session.gapMaxMs) / 2;
+  const concurrent = Math.round((g.eventsPerSecond * gapMeanMs) / 1000);
   const numKeys = Math.max(
     g.keys.min,
     Math.ceil((count / 1000) * g.keys.per1kEvents),
-    Math.ceil((2 * sessions) / (runMs / cycleMs + 1)),
+    Math.ceil((2 * (sessions + concurrent)) / (runMs / cycleMs + 1)),
   );
   const keyZipf = new Zipf(numKeys, g.keys.zipf);
   const cityZipf = new Zipf(cities.length, 0.8);
@@ -246,9 +277,22 @@ export function* generateEvents(
         const f = fieldsByName.get(name);
         if (f) sticky[name] = genericValue(f);
       }
+      let city: number;
+      let home: [number, number];
+      const homeValue = g.homeBy === null ? undefined : sticky[g.homeBy];
+      if (homeValue !== undefined && homeValue !== null) {
+        // Keys that share the value (devices of a site) share a home: seeded by the value alone.
+        const place = new Random(hashOf(String(homeValue)));
+        city = cityZipf.sample(place);
+        home = near(place, cities[city]!.lat, cities[city]!.lon, CITY_RADIUS_KM);
+      } else {
+        city = cityZipf.sample(rng);
+        home = near(rng, cities[city]!.lat, cities[city]!.lon, CITY_RADIUS_KM);
+      }
       k = {
         id: `${g.keys.prefix}${rank + 1}`,
-        city: cityZipf.sample(rng),
+        city,
+        home,
         lastLocAt: Number.NEGATIVE_INFINITY,
         baseUsd: measure ? Math.exp(measure.mu + measure.sigma * rng.normal()) : 0,
         sticky,
@@ -333,7 +377,7 @@ export function* generateEvents(
       let point: [number, number] | null = null;
       if (Array.isArray(located)) point = located;
       else if (located === true || rng.chance(g.locatedShare)) {
-        point = [city.lat + rng.uniform(-0.05, 0.05), city.lon + rng.uniform(-0.05, 0.05)];
+        point = near(rng, k.home[0], k.home[1], g.roamKm);
       }
       if (point) {
         obj[loc.lat] = Math.round(point[0] * 1e5) / 1e5;
@@ -344,6 +388,15 @@ export function* generateEvents(
     return obj;
   };
 
+  // Steps of a counting scenario are at least this far apart, so that it does not also make a
+  // rapid-fire burst (unless it is one).
+  const rapid = patterns?.rapidFireBurst ?? null;
+  const minSpacing = rapid ? Math.ceil((1.25 * rapid.windowMs) / Math.max(1, rapid.atLeast - 1)) : 1_000;
+  const spacingFor = (steps: number, windowMs: number): number =>
+    Math.max(
+      Math.min(minSpacing, Math.floor((0.7 * windowMs) / Math.max(1, steps - 1))),
+      Math.min(SCENARIO_STEP_MS, Math.floor(SCENARIO_SPAN_MS / Math.max(1, steps - 1))),
+    );
   let scenarioId = 0;
   const scenario = (pattern: CepPattern, k: KeyProfile): ScriptStep[] => {
     const id = ++scenarioId;
@@ -355,7 +408,7 @@ export function* generateEvents(
     if (pattern === 'velocity_spike' && patterns?.velocitySpike) {
       const v = patterns.velocitySpike;
       const n = v.moreThan + 2;
-      const spacing = Math.min(SCENARIO_STEP_MS, Math.floor((0.7 * v.windowMs) / (n - 1)));
+      const spacing = spacingFor(n, v.windowMs);
       for (let i = 0; i < n; i++)
         steps.push({
           delay: i === 0 ? 0 : spacing,
@@ -379,7 +432,7 @@ export function* generateEvents(
     } else if (pattern === 'merchant_diversity' && patterns?.merchantDiversity && merchantField) {
       const d = patterns.merchantDiversity;
       const n = d.atLeast + 1;
-      const spacing = Math.min(SCENARIO_STEP_MS, Math.floor((0.5 * d.windowMs) / n));
+      const spacing = spacingFor(n, d.windowMs);
       for (let i = 0; i < n; i++) {
         steps.push({
           delay: i === 0 ? 0 : spacing,
@@ -393,7 +446,7 @@ export function* generateEvents(
       const a = patterns.amountAnomaly;
       const warm = a.minHistory + 2;
       const merchants = [0, 1, 2].map(() => (merchantField ? poolValue(merchantField) : undefined));
-      const spacing = SCENARIO_STEP_MS;
+      const spacing = spacingFor(warm + 1, Number.POSITIVE_INFINITY);
       for (let i = 0; i < warm; i++)
         steps.push({
           delay: i === 0 ? 0 : spacing,
@@ -403,8 +456,11 @@ export function* generateEvents(
         });
       const city = cities[k.city]!;
       const scale = 10 ** measure.decimals;
-      const spike =
-        Math.round(((k.baseUsd * 20 + 50) / rateOf(cur ? (city.currency ?? 'USD') : null)) * scale) / scale;
+      const bound = fieldsByName.get(measure.field)?.max ?? Number.POSITIVE_INFINITY;
+      const spike = Math.min(
+        bound,
+        Math.round(((k.baseUsd * 20 + 50) / rateOf(cur ? (city.currency ?? 'USD') : null)) * scale) / scale,
+      );
       steps.push({
         delay: spacing,
         type: txType,
@@ -414,24 +470,25 @@ export function* generateEvents(
       });
     } else if (pattern === 'impossible_travel' && patterns?.impossibleTravel) {
       const t = patterns.impossibleTravel;
-      const home = cities[k.city]!;
+      const home = k.home;
       let far: [number, number] | null = null;
       for (const [i, c] of cities.entries()) {
         if (
           far === null &&
-          haversineKm(home.lat, home.lon, c.lat, c.lon) > Math.max(3 * t.minDistanceKm, 300)
+          haversineKm(home[0], home[1], c.lat, c.lon) > Math.max(3 * t.minDistanceKm, 300)
         ) {
           far = [c.lat, c.lon];
           k.city = i; // the key is now seen there; its next located events continue from it
         }
       }
-      if (far === null) far = [Math.max(-89, Math.min(89, home.lat + (home.lat > 0 ? -20 : 20))), home.lon];
-      const km = haversineKm(home.lat, home.lon, far[0], far[1]);
+      if (far === null) far = [Math.max(-89, Math.min(89, home[0] + (home[0] > 0 ? -20 : 20))), home[1]];
+      k.home = far;
+      const km = haversineKm(home[0], home[1], far[0], far[1]);
       // Fast enough to be impossible: at most half the time the threshold speed allows.
       const delay = Math.max(1_000, Math.floor(((km / t.minSpeedKmh) * 3_600_000) / 2));
-      steps.push({ delay: 0, type: pickType(), set: {}, located: [home.lat, home.lon], label: lab(false) });
+      steps.push({ delay: 0, type: pickType(), set: {}, located: [home[0], home[1]], label: lab(false) });
       steps.push({
-        delay: Math.min(delay, 600_000),
+        delay: Math.min(delay, 30_000),
         type: pickType(),
         set: {},
         located: far,
@@ -474,12 +531,42 @@ export function* generateEvents(
       const from = cities[k.city]!;
       const dest = cities[to]!;
       const hours = haversineKm(from.lat, from.lon, dest.lat, dest.lon) / 800 + 1;
-      if (now - k.lastLocAt >= hours * 3_600_000) k.city = to;
+      if (to !== k.city && now - k.lastLocAt >= hours * 3_600_000) {
+        k.city = to;
+        k.home = near(rng, dest.lat, dest.lon, CITY_RADIUS_KM);
+      }
     }
     const remaining = script ? script.length : Math.max(1, Math.round(rng.exponential(g.session.meanEvents)));
     k.busyUntil = Number.POSITIVE_INFINITY;
     heapPush(heap, { at: now, key: k, remaining, script, step: 0 });
   };
+
+  // Anomalies on: the first scenario of each pattern starts at once, on a key of its own (no
+  // waiting for an idle key, no natural traffic mixed in), so a short run shows every pattern.
+  let extraRank = numKeys;
+  for (const [i, [p]] of enabled.entries()) {
+    const k = keyProfile(extraRank++);
+    const script = scenario(p, k);
+    if (script.length === 0) continue;
+    k.busyUntil = Number.POSITIVE_INFINITY;
+    heapPush(heap, {
+      at: g.startMs + (i + 1) * FIRST_SCENARIOS_EVERY_MS,
+      key: k,
+      remaining: script.length,
+      script,
+      step: 0,
+    });
+  }
+  // A session under way has its next event a residual gap away: a gap drawn in proportion to its
+  // length (the one the start falls into), then a uniform point of it. So the warm sessions
+  // together emit at the configured rate from the start, not in a burst.
+  const residualGap = (): number => {
+    const a = g.session.gapMinMs;
+    const b = g.session.gapMaxMs;
+    return Math.round(rng.next() * Math.sqrt(a * a + rng.next() * (b * b - a * a)));
+  };
+  for (let i = 0; i < concurrent && i < numKeys / 2; i++) startSession(g.startMs + residualGap());
+  nextSessionAt = g.startMs;
 
   while (emitted < count) {
     // Due duplicates first.

@@ -32,6 +32,7 @@ export {
   emptyAggregate,
   mergeAggregates,
 } from './aggregate.ts';
+export { BATCH_QUALITY } from './batch-quality.ts';
 export {
   batchSucceeded,
   type KafkaBatchItemIdentifier,
@@ -51,6 +52,14 @@ export {
   type Severity,
 } from './cep.ts';
 export {
+  type ChartSpec,
+  type ChartType,
+  chartProblems,
+  generatedCharts,
+  QUALITY_CHART_ID,
+} from './charts.ts';
+export { contractAvroSchema, contractJsonSchema } from './contract-schema.ts';
+export {
   type DedupCandidate,
   Deduplicator,
   type DedupState,
@@ -61,6 +70,7 @@ export {
   type CepSpec,
   type Domain,
   DomainConfigError,
+  type DomainFileReader,
   domainsDir,
   type FieldSpec,
   type FieldType,
@@ -112,6 +122,16 @@ export {
   validatorOf,
 } from './validate.ts';
 export { nextVersion, stateAsOf, type Versioned } from './versioned.ts';
+export {
+  generatedViews,
+  lakehouseTablesOf,
+  missingRequirements,
+  nounOf,
+  parseViewText,
+  type ViewColumn,
+  type ViewDefinition,
+  windowViewName,
+} from './views.ts';
 export {
   type FixedPartial,
   mergeWindowStates,

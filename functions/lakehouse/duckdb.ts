@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { Domain, ViewDefinition } from '../core/index.ts';
 import type { TableSchema } from '../core/model.ts';
+import { lakehouseTables } from './tables.ts';
 import { duckdbTypeOf } from './types.ts';
-import { loadViewDefinitions, type ViewDefinition } from './views.ts';
 
 /**
  * The lakehouse as SQL, in process: DuckDB views over the Parquet layers of a folder, one per table
- * (named by the table path's last segment), then the views of `sql/views/*.sql` on top. Offline:
+ * (named by the table path's last segment), then the domain's views on top. Offline:
  * no extension is installed or downloaded; `extension_directory` lives in a cache folder.
  */
 
@@ -16,13 +17,18 @@ export interface LakehouseOptions {
   /** Lakehouse root folder (the `--out` of a run). Must exist. */
   readonly root: string;
   /**
+   * The domain whose tables and views to expose (`tables` and `views` default to its own).
+   * @default none: only `tables` and `views`
+   */
+  readonly domain?: Domain;
+  /**
    * Tables with a known schema: always exposed, with exactly these column types (an empty view
    * when the table has no file yet). Other `<layer>/<table>/` folders holding Parquet files are
    * exposed too, typed from their files.
-   * @default []
+   * @default the domain's tables, else []
    */
   readonly tables?: readonly TableSchema[];
-  /** SQL views to create on top of the tables. @default the views of `sql/views/` */
+  /** SQL views to create on top of the tables. @default the domain's views, else none */
   readonly views?: readonly ViewDefinition[];
   /** Cache folder for DuckDB's extension directory. @default `$TIDEWATER_CACHE_DIR`, else `~/.cache/tidewater` */
   readonly cacheDir?: string;
@@ -33,6 +39,40 @@ export class LakehouseNotFoundError extends Error {
   constructor(root: string) {
     super(`lakehouse folder not found: ${root} (run 'tidewater run --out ${root}' first, or pass --out DIR)`);
     this.name = 'LakehouseNotFoundError';
+  }
+}
+
+/**
+ * The Parquet files of a table do not have the columns its schema says: the folder was written by
+ * another domain (or another version of it).
+ */
+export class LakehouseSchemaError extends Error {
+  constructor(path: string, detail: string) {
+    super(
+      `the files of ${path} do not match the domain's columns (${detail}); was this folder written with another --domain?`,
+    );
+    this.name = 'LakehouseSchemaError';
+  }
+}
+
+/**
+ * The marker a run leaves in its lakehouse folder, naming the domain that wrote it, so that
+ * `tidewater query` picks the same tables and views by default.
+ */
+export const DOMAIN_MARKER = '.tidewater-domain.json';
+
+/** Records which domain wrote a lakehouse folder (see {@link DOMAIN_MARKER}). */
+export function writeDomainMarker(root: string, domain: string): void {
+  writeFileSync(join(root, DOMAIN_MARKER), `${JSON.stringify({ domain })}\n`);
+}
+
+/** The domain that wrote a lakehouse folder, when a run left its marker there. */
+export function readDomainMarker(root: string): string | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(join(root, DOMAIN_MARKER), 'utf8')) as { domain?: unknown };
+    return typeof parsed.domain === 'string' ? parsed.domain : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -169,8 +209,10 @@ export class Lakehouse {
     const lakehouse = new Lakehouse(root, instance, conn);
     try {
       await conn.run("SET TimeZone = 'UTC'");
-      await lakehouse.createTableViews(options.tables ?? []);
-      await lakehouse.createSqlViews(options.views ?? loadViewDefinitions());
+      await lakehouse.createTableViews(
+        options.tables ?? (options.domain ? lakehouseTables(options.domain) : []),
+      );
+      await lakehouse.createSqlViews(options.views ?? options.domain?.views ?? []);
     } catch (err) {
       lakehouse.close();
       throw err;
@@ -195,9 +237,13 @@ export class Lakehouse {
           : `CAST(NULL AS ${type}) AS ${quoteIdent(c.name)}`;
       });
       const select = files
-        ? `SELECT ${cols.join(', ')}, dt, hr FROM ${readParquet(this.root, schema.path)}`
-        : `SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hr WHERE false`;
-      await this.conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${select}`);
+        ? `SELECT ${[...cols, 'dt', 'hr'].join(', ')} FROM ${readParquet(this.root, schema.path)}`
+        : `SELECT ${[...cols, 'CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hr'].join(', ')} WHERE false`;
+      try {
+        await this.conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${select}`);
+      } catch (err) {
+        throw new LakehouseSchemaError(schema.path, oneLine((err as Error).message));
+      }
       this.relationList.push({
         name,
         kind: 'table',

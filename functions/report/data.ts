@@ -1,32 +1,26 @@
+import type { ChartSpec, Domain } from '../core/index.ts';
 import type { Lakehouse, ResultCell } from '../lakehouse/index.ts';
 import { rowObjects } from '../lakehouse/index.ts';
 
-/** What the report draws, read from the lakehouse views (the same views Athena has). */
+/** One point of a chart: `x` ('YYYY-MM-DD[ HH:MM:SS]' UTC) and `series` for time charts, `label` for bars. */
+export interface ChartPoint {
+  readonly x: string;
+  readonly series: string;
+  readonly label: string;
+  readonly value: number;
+}
+
+export interface ChartData {
+  readonly spec: ChartSpec;
+  readonly points: readonly ChartPoint[];
+}
+
+/** What the report draws, read from the domain's views (the same views Athena has). */
 export interface ReportData {
-  /** From `events_per_minute`. `minute` is 'YYYY-MM-DD HH:MM:SS' UTC. */
-  readonly eventsPerMinute: readonly {
-    readonly minute: string;
-    readonly eventType: string;
-    readonly count: number;
-  }[];
-  /** From `alerts_by_pattern_hourly`, summed over severities. */
-  readonly alertsByHour: readonly {
-    readonly hour: string;
-    readonly pattern: string;
-    readonly count: number;
-  }[];
-  /** From `merchant_revenue`, the top merchants by revenue. */
-  readonly topMerchants: readonly {
-    readonly merchantId: string;
-    readonly revenueUsd: number;
-    readonly transactions: number;
-  }[];
-  /** From `revenue_by_country_daily`, summed over days, by revenue. */
-  readonly countries: readonly {
-    readonly country: string;
-    readonly revenueUsd: number;
-    readonly transactions: number;
-  }[];
+  /** The domain's name. */
+  readonly domain: string;
+  /** One per chart of the domain (`Domain.charts`), in page order. */
+  readonly charts: readonly ChartData[];
   /** From `pipeline_quality`. */
   readonly quality: {
     readonly bronzeRows: number;
@@ -48,42 +42,47 @@ function str(cell: ResultCell | undefined): string {
   return cell === null || cell === undefined ? '' : String(cell);
 }
 
-/** Reads the report's data from the views of an open lakehouse. */
-export async function loadReportData(
-  lakehouse: Lakehouse,
-  options: { topMerchants?: number } = {},
-): Promise<ReportData> {
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The SQL behind one chart: DuckDB only (the report runs there); the view is the shared part. */
+export function chartSql(spec: ChartSpec): string {
+  const view = ident(spec.view);
+  const value = `${spec.aggregate}(${ident(spec.value)})`;
+  if (spec.type === 'bar') {
+    const label = `COALESCE(CAST(${ident(spec.label ?? spec.value)} AS VARCHAR), 'unknown')`;
+    return `SELECT ${label} AS label, ${value} AS v FROM ${view} GROUP BY 1 HAVING ${value} IS NOT NULL ORDER BY v DESC, label LIMIT ${spec.limit}`;
+  }
+  const x = `CAST(${ident(spec.x ?? spec.value)} AS VARCHAR)`;
+  if (spec.series === null)
+    return `SELECT ${x} AS x, '${spec.value}' AS series, ${value} AS v FROM ${view} WHERE ${ident(spec.x ?? spec.value)} IS NOT NULL GROUP BY 1 ORDER BY 1`;
+  const series = `COALESCE(CAST(${ident(spec.series)} AS VARCHAR), 'unknown')`;
+  return `WITH top AS (SELECT ${series} AS s FROM ${view} GROUP BY 1 ORDER BY sum(${ident(spec.value)}) DESC NULLS LAST, 1 LIMIT ${spec.limit})
+SELECT ${x} AS x, CASE WHEN ${series} IN (SELECT s FROM top) THEN ${series} ELSE 'other' END AS series, ${value} AS v
+FROM ${view} WHERE ${ident(spec.x ?? spec.value)} IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`;
+}
+
+/** Reads the report's data from the views of an open lakehouse of `domain`. */
+export async function loadReportData(lakehouse: Lakehouse, domain: Domain): Promise<ReportData> {
   const q = async (sql: string) => rowObjects(await lakehouse.query(sql));
-  const perMinute = await q(
-    'SELECT minute_start, event_type, sum(event_count) AS n FROM events_per_minute GROUP BY minute_start, event_type ORDER BY minute_start, event_type',
-  );
-  const alerts = await q(
-    'SELECT alert_hour, pattern, sum(alert_count) AS n FROM alerts_by_pattern_hourly GROUP BY alert_hour, pattern ORDER BY alert_hour, pattern',
-  );
-  const merchants = await q(
-    `SELECT merchant_id, revenue_usd, transactions FROM merchant_revenue ORDER BY revenue_usd DESC, merchant_id LIMIT ${Math.max(1, Math.floor(options.topMerchants ?? 10))}`,
-  );
-  const countries = await q(
-    'SELECT country, sum(revenue_usd) AS revenue_usd, sum(transactions) AS transactions FROM revenue_by_country_daily GROUP BY country ORDER BY revenue_usd DESC, country',
-  );
+  const charts: ChartData[] = [];
+  for (const spec of domain.charts) {
+    const rows = await q(chartSql(spec));
+    charts.push({
+      spec,
+      points: rows.map((r) => ({
+        x: str(r.x),
+        series: str(r.series),
+        label: str(r.label),
+        value: num(r.v),
+      })),
+    });
+  }
   const [quality] = await q('SELECT * FROM pipeline_quality');
   return {
-    eventsPerMinute: perMinute.map((r) => ({
-      minute: str(r.minute_start),
-      eventType: str(r.event_type),
-      count: num(r.n),
-    })),
-    alertsByHour: alerts.map((r) => ({ hour: str(r.alert_hour), pattern: str(r.pattern), count: num(r.n) })),
-    topMerchants: merchants.map((r) => ({
-      merchantId: str(r.merchant_id),
-      revenueUsd: num(r.revenue_usd),
-      transactions: num(r.transactions),
-    })),
-    countries: countries.map((r) => ({
-      country: str(r.country),
-      revenueUsd: num(r.revenue_usd),
-      transactions: num(r.transactions),
-    })),
+    domain: domain.name,
+    charts,
     quality: {
       bronzeRows: num(quality?.bronze_rows),
       silverRows: num(quality?.silver_rows),

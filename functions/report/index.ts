@@ -1,2 +1,2 @@
-export { loadReportData, type ReportData } from './data.ts';
-export { REPORT_CHARTS, type ReportSummary, renderReport } from './render.ts';
+export { type ChartData, type ChartPoint, chartSql, loadReportData, type ReportData } from './data.ts';
+export { type ReportSummary, renderReport, reportChartIds } from './render.ts';

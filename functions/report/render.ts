@@ -1,4 +1,5 @@
-import type { ReportData } from './data.ts';
+import { type ChartSpec, type Domain, QUALITY_CHART_ID } from '../core/index.ts';
+import type { ChartData, ReportData } from './data.ts';
 import { escapeHtml, formatNumber, horizontalBarChart, lineChart, PALETTE, stackedBarChart } from './svg.ts';
 
 /** Run-level facts shown at the top of the report. */
@@ -11,18 +12,18 @@ export interface ReportSummary {
   readonly headline?: readonly { readonly label: string; readonly value: string | number }[];
 }
 
-/** The chart ids a rendered report contains, in page order (each an `<svg data-chart=ID>`). */
-export const REPORT_CHARTS = [
-  'events-per-minute',
-  'alerts-by-pattern',
-  'top-merchants',
-  'countries',
-  'quality',
-] as const;
+/** The chart ids a report of `domain` contains, in page order (each an `<svg data-chart=ID>`). */
+export function reportChartIds(domain: Pick<Domain, 'charts'>): string[] {
+  return [...domain.charts.map((c) => c.id), QUALITY_CHART_ID];
+}
 
 /** 'YYYY-MM-DD HH:MM:SS' (UTC, as the lakehouse prints timestamps) to epoch ms. */
 function parseUtc(text: string): number {
-  return Date.parse(`${text.replace(' ', 'T')}Z`);
+  return Date.parse(text.length === 10 ? `${text}T00:00:00Z` : `${text.replace(' ', 'T')}Z`);
+}
+
+function day(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
 }
 
 function hhmm(t: number): string {
@@ -42,15 +43,32 @@ function section(id: string, title: string, subtitle: string, content: string): 
   return `<section class="card" id="${id}"><h2>${escapeHtml(title)}</h2><p class="sub">${escapeHtml(subtitle)}</p>${content}</section>`;
 }
 
-function countriesTable(data: ReportData): string {
-  const total = data.countries.reduce((s, c) => s + c.revenueUsd, 0) || 1;
-  const rows = data.countries
-    .map(
-      (c) =>
-        `<tr><td>${escapeHtml(c.country)}</td><td class="num">${formatNumber(c.transactions)}</td><td class="num">${money(c.revenueUsd)}</td><td class="num">${((c.revenueUsd / total) * 100).toFixed(1)}%</td></tr>`,
-    )
-    .join('');
-  return `<table class="countries"><thead><tr><th>country</th><th>transactions</th><th>revenue (USD)</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+function formatValue(spec: ChartSpec, n: number): string {
+  return spec.unit === 'usd' ? money(n) : formatNumber(n);
+}
+
+/** A time axis format that fits the points: days, hours, or minutes. */
+function timeFormat(ts: readonly number[]): (t: number) => string {
+  if (ts.every((t) => t % 86_400_000 === 0) && ts.length > 1) return day;
+  if (ts.every((t) => t % 3_600_000 === 0)) return dayHour;
+  return hhmm;
+}
+
+function chartSvg(chart: ChartData, index: number): string {
+  const { spec, points } = chart;
+  if (spec.type === 'bar') {
+    return horizontalBarChart(
+      spec.id,
+      spec.title,
+      points.map((p) => ({ label: p.label, value: p.value, note: formatValue(spec, p.value) })),
+      PALETTE[(index + 2) % PALETTE.length],
+    );
+  }
+  const timed = points.map((p) => ({ t: parseUtc(p.x), series: p.series, value: p.value }));
+  const fmt = timeFormat(timed.map((p) => p.t));
+  return spec.type === 'line'
+    ? lineChart(spec.id, spec.title, timed, fmt)
+    : stackedBarChart(spec.id, spec.title, timed, fmt);
 }
 
 const STYLE = `
@@ -73,55 +91,34 @@ table{width:100%;border-collapse:collapse;margin-top:10px;font-size:13px}th,td{p
 `;
 
 /**
- * One self-contained HTML page (inline CSS and SVG; no script, font or image from elsewhere):
- * events per minute by type, alerts by pattern per hour, top merchants by revenue, revenue by
- * country (chart and table) and the pipeline's poison / duplicate / late counts.
+ * One self-contained HTML page (inline CSS and SVG; no script, font or image from elsewhere): the
+ * domain's charts (one per window definition, alerts by pattern, its enrichment outputs, then the
+ * charts it declares) and the pipeline's poison / duplicate / late counts.
  */
 export function renderReport(summary: ReportSummary, data: ReportData): string {
   const title = summary.title ?? 'Tidewater run report';
   const q = data.quality;
+  // The run's own headline may already carry the layer counts: each label once.
+  const given = summary.headline ?? [];
+  const labels = new Set(given.map((t) => t.label));
   const tiles = [
-    ...(summary.headline ?? []),
-    { label: 'bronze rows', value: q.bronzeRows },
-    { label: 'silver rows', value: q.silverRows },
-    { label: 'alerts', value: q.alertRows },
+    ...given,
+    ...[
+      { label: 'bronze rows', value: q.bronzeRows },
+      { label: 'silver rows', value: q.silverRows },
+      { label: 'alerts', value: q.alertRows },
+    ].filter((t) => !labels.has(t.label)),
   ]
     .map(
       (t) =>
         `<div class="tile"><b>${escapeHtml(typeof t.value === 'number' ? formatNumber(t.value) : t.value)}</b><span>${escapeHtml(t.label)}</span></div>`,
     )
     .join('');
-  const perMinute = lineChart(
-    'events-per-minute',
-    'Events per minute by event type',
-    data.eventsPerMinute.map((p) => ({ t: parseUtc(p.minute), series: p.eventType, value: p.count })),
-    hhmm,
-  );
-  const alerts = stackedBarChart(
-    'alerts-by-pattern',
-    'Alerts per hour by pattern',
-    data.alertsByHour.map((p) => ({ t: parseUtc(p.hour), series: p.pattern, value: p.count })),
-    dayHour,
-  );
-  const merchants = horizontalBarChart(
-    'top-merchants',
-    'Top merchants by revenue',
-    data.topMerchants.map((m) => ({
-      label: m.merchantId,
-      value: m.revenueUsd,
-      note: `${money(m.revenueUsd)} · ${formatNumber(m.transactions)} tx`,
-    })),
-    PALETTE[2],
-  );
-  const countries =
-    horizontalBarChart(
-      'countries',
-      'Revenue by country',
-      data.countries.map((c) => ({ label: c.country, value: c.revenueUsd, note: money(c.revenueUsd) })),
-      PALETTE[5],
-    ) + countriesTable(data);
+  const charts = data.charts
+    .map((c, i) => section(c.spec.id, c.spec.title, c.spec.subtitle, chartSvg(c, i)))
+    .join('\n');
   const quality = horizontalBarChart(
-    'quality',
+    QUALITY_CHART_ID,
     'Poison, duplicate and late counts',
     [
       { label: 'poison (dead-lettered)', value: q.poisonRecords },
@@ -140,11 +137,8 @@ export function renderReport(summary: ReportSummary, data: ReportData): string {
 <body><header><h1>${escapeHtml(title)}</h1><p>generated ${escapeHtml(summary.generatedAt)} · all times UTC</p></header>
 <main>
 <div class="tiles">${tiles}</div>
-${section('events-per-minute', 'Events per minute by type', 'From the 1-minute tumbling windows (gold/window_tumbling_1m).', perMinute)}
-${section('alerts-by-pattern', 'Alerts by pattern', 'Alerts per UTC hour, stacked by CEP pattern (gold/alerts).', alerts)}
-${section('top-merchants', 'Top merchants by revenue', 'Revenue in USD over all transactions (silver/events).', merchants)}
-${section('countries', 'Revenue by country', 'Country from lat/lon; unknown when the event has no location.', countries)}
-${section('quality', 'Data quality', 'Poison records go to the dead-letter sink; late events miss a window but still feed CEP.', quality + check)}
+${charts}
+${section(QUALITY_CHART_ID, 'Data quality', 'Poison records go to the dead-letter sink; late events miss a window but still feed CEP.', quality + check)}
 </main></body></html>
 `;
 }

@@ -9,7 +9,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
  * The Kafka client's wasm helper is bundled through its `bundled` entry (the bytes inlined).
  * `consumer: true` (the stage handlers) also ships what they read from files, which esbuild does
  * not copy: `parquet_wasm_bg.wasm` (parquet-wasm's Node build reads it from `${__dirname}` when
- * it loads) and `config/domains/*.yaml` (the domain, loaded at the first invocation). Without
+ * it loads) and `config/domains/` (the domain and its view files, loaded at the first invocation). Without
  * them a handler fails on AWS at its first import or call (ENOENT), which only a bundled run
  * shows: `test/cdk/kafka-consumer-function.test.ts` imports a bundle alone from another folder,
  * `test/integration/bundled-handler.test.ts` invokes one against the local stack.
@@ -39,9 +39,10 @@ export function lambdaBundling(options: { readonly consumer?: boolean } = {}): n
             beforeInstall: () => [],
             afterBundling: (inputDir: string, outputDir: string) => [
               `cp "${join(inputDir, 'node_modules', 'parquet-wasm', 'node', 'parquet_wasm_bg.wasm')}" "${outputDir}/"`,
-              // The event domains, read at the first invocation (`domainsDir` looks beside the bundle).
+              // The event domains with the view files they name, read at the first invocation
+              // (`domainsDir` looks beside the bundle): a domain loads its views, so both travel.
               `mkdir -p "${outputDir}/config/domains"`,
-              `cp "${join(inputDir, 'config', 'domains')}"/*.yaml "${outputDir}/config/domains/"`,
+              `cp -R "${join(inputDir, 'config', 'domains')}"/. "${outputDir}/config/domains/"`,
             ],
           },
         }

@@ -1,21 +1,14 @@
 /**
- * Athena views from `sql/views/*.sql`, encoded the way Athena stores them in the Glue Data Catalog:
- * a `VIRTUAL_VIEW` table whose `ViewOriginalText` is `/* Presto View: <base64 of JSON> *\/`, the JSON
- * holding `originalSql`, `catalog`, `schema` and `columns` (Presto/Trino types).
- *
- * View file convention (one view per file):
- * ```sql
- * -- view: <name>
- * -- description: <text>
- * -- columns: <col> <athena type>, <col> <athena type>, ...
- * SELECT ... FROM events ...   -- tables by their SQL names; a trailing ";" is stripped
- * ```
+ * A domain's views (`Domain.views`: generated from its YAML, plus the view files it declares),
+ * encoded the way Athena stores them in the Glue Data Catalog: a `VIRTUAL_VIEW` table whose
+ * `ViewOriginalText` is `/* Presto View: <base64 of JSON> *\/`, the JSON holding `originalSql`,
+ * `catalog`, `schema` and `columns` (Presto/Trino types).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import type { ViewDefinition } from '../../functions/core/index.ts';
 
-export const VIEWS_DIR = join(import.meta.dirname, '..', '..', 'sql', 'views');
+export type { ViewDefinition } from '../../functions/core/index.ts';
 
+/** A view column with its type in each catalog. */
 export interface ViewColumn {
   readonly name: string;
   /** Type as written in the view file, lower-cased (e.g. `varchar`, `bigint`, `timestamp(3)`). */
@@ -24,16 +17,6 @@ export interface ViewColumn {
   readonly prestoType: string;
   /** Type in the Glue table's storage descriptor (Hive DDL: `string`, `bigint`, `timestamp`, ...). */
   readonly glueType: string;
-}
-
-export interface ViewDefinition {
-  readonly name: string;
-  readonly description: string;
-  readonly columns: readonly ViewColumn[];
-  /** The SELECT statement, trimmed, without a trailing semicolon. */
-  readonly sql: string;
-  /** File it came from, for error messages. */
-  readonly source: string;
 }
 
 /** The JSON inside `/* Presto View: ... *\/`. */
@@ -81,80 +64,12 @@ export function mapViewColumnType(athenaType: string, where: string): { presto: 
   );
 }
 
-/** Splits `a varchar, b decimal(10,2)` on the commas that are not inside parentheses. */
-function splitColumns(list: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of list) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current);
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
-}
-
-/** Parses one view file's text. @throws Error naming the file and the missing or bad header. */
-export function parseViewFile(text: string, source: string): ViewDefinition {
-  const headers = new Map<string, string>();
-  const body: string[] = [];
-  let inHeader = true;
-  for (const line of text.split(/\r?\n/)) {
-    const header = inHeader ? /^--\s*(view|description|columns)\s*:\s*(.*)$/.exec(line.trim()) : null;
-    if (header?.[1] !== undefined && header[2] !== undefined) {
-      headers.set(header[1], header[2].trim());
-      continue;
-    }
-    if (inHeader && (line.trim() === '' || line.trim().startsWith('--'))) continue;
-    inHeader = false;
-    body.push(line);
-  }
-  const name = headers.get('view');
-  const columnsText = headers.get('columns');
-  if (!name) throw new Error(`${source}: missing header line "-- view: <name>"`);
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
-    throw new Error(`${source}: view name "${name}" must be lower-case letters, digits and "_"`);
-  }
-  if (!columnsText) throw new Error(`${source}: missing header line "-- columns: <col> <type>, ..."`);
-  const columns = splitColumns(columnsText).map((spec) => {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.+)$/.exec(spec);
-    if (!match?.[1] || !match[2]) throw new Error(`${source}: column "${spec}" must be "<name> <type>"`);
-    const mapped = mapViewColumnType(match[2], `${source}: column ${match[1]}`);
-    return {
-      name: match[1],
-      athenaType: match[2].trim().toLowerCase(),
-      prestoType: mapped.presto,
-      glueType: mapped.glue,
-    };
+/** A view's columns with their Presto and Glue types. @throws Error naming the view and the bad type */
+export function viewColumns(view: ViewDefinition): ViewColumn[] {
+  return view.columns.map((c) => {
+    const mapped = mapViewColumnType(c.type, `${view.source}: view ${view.name}, column ${c.name}`);
+    return { name: c.name, athenaType: c.type, prestoType: mapped.presto, glueType: mapped.glue };
   });
-  const sql = body.join('\n').trim().replace(/;\s*$/, '').trim();
-  if (!/^(with|select)\b/i.test(sql)) {
-    throw new Error(
-      `${source}: the body must be one SELECT (or WITH ... SELECT) statement, found "${sql.slice(0, 40)}"`,
-    );
-  }
-  return { name, description: headers.get('description') ?? '', columns, sql, source };
-}
-
-/** Every `*.sql` view in `dir`, sorted by file name; none if the folder is missing. */
-export function loadViews(dir: string = VIEWS_DIR): ViewDefinition[] {
-  if (!existsSync(dir)) return [];
-  const views = readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((f) => parseViewFile(readFileSync(join(dir, f), 'utf8'), join(basename(dir), f)));
-  const seen = new Set<string>();
-  for (const v of views) {
-    if (seen.has(v.name)) throw new Error(`${v.source}: view "${v.name}" is defined twice`);
-    seen.add(v.name);
-  }
-  return views;
 }
 
 /** The `ViewOriginalText` Athena expects for a view in `catalog`.`schema`. */
@@ -163,7 +78,7 @@ export function encodePrestoView(view: ViewDefinition, schema: string, catalog =
     originalSql: view.sql,
     catalog,
     schema,
-    columns: view.columns.map((c) => ({ name: c.name, type: c.prestoType })),
+    columns: viewColumns(view).map((c) => ({ name: c.name, type: c.prestoType })),
   };
   return `${PRESTO_VIEW_PREFIX}${Buffer.from(JSON.stringify(json), 'utf8').toString('base64')}${PRESTO_VIEW_SUFFIX}`;
 }

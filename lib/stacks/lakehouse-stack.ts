@@ -4,20 +4,21 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { loadDomain } from '../../functions/core/index.ts';
 import type { ColumnType, TableSchema } from '../../functions/core/model.ts';
 import { databaseName, type EnvironmentConfig } from '../config/environment-config.ts';
 import { skipCheckov } from '../constructs/checkov.ts';
 import { SecureBucket, type SecureBucketProps } from '../constructs/secure-bucket.ts';
-import { encodePrestoView, loadViews, type ViewDefinition } from '../lakehouse/athena-views.ts';
+import { encodePrestoView, type ViewDefinition, viewColumns } from '../lakehouse/athena-views.ts';
 import { type Layer, lakehouseTables, layerOf, sqlNameOf } from '../lakehouse/layer-schemas.ts';
 
 export interface LakehouseStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   /**
-   * Folder of the Athena view files.
-   * @default sql/views
+   * Athena views to declare.
+   * @default every view of the environment's domain (generated from its YAML, plus those it declares)
    */
-  readonly viewsDir?: string;
+  readonly views?: readonly ViewDefinition[];
   /**
    * Tables to declare.
    * @default every table of the environment's domain (SPEC §2, from the core's layerSchemas)
@@ -65,7 +66,7 @@ export const PROJECTION_START_DATE = '2024-01-01';
 /**
  * The stateful lakehouse: bronze, silver, gold and Athena-results buckets; a Glue database with one
  * Parquet table per SPEC §2 table, partition-projected on `dt=YYYY-MM-DD/hr=HH/`; the views of
- * `sql/views/*.sql` as Athena (Presto) views; and an Athena workgroup with enforced, encrypted results.
+ * the domain's views as Athena (Presto) views; and an Athena workgroup with enforced, encrypted results.
  *
  * Object keys: `<TableSchema.path>/dt=YYYY-MM-DD/hr=HH/<file>.parquet` in the layer's bucket.
  */
@@ -158,7 +159,7 @@ export class LakehouseStack extends Stack {
     this.tables = tables;
 
     const views: Record<string, glue.CfnTable> = {};
-    for (const view of loadViews(props.viewsDir)) {
+    for (const view of props.views ?? loadDomain(config.domain).views) {
       views[view.name] = this.view(view, Object.keys(tables));
     }
     this.views = views;
@@ -258,7 +259,7 @@ export class LakehouseStack extends Stack {
         viewOriginalText: encodePrestoView(view, this.databaseName),
         viewExpandedText: '/* Presto View */',
         storageDescriptor: {
-          columns: view.columns.map((c) => ({ name: c.name, type: c.glueType })),
+          columns: viewColumns(view).map((c) => ({ name: c.name, type: c.glueType })),
           serdeInfo: viewSerdeInfo(view.name),
         },
       },

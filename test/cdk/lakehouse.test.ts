@@ -1,14 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDomain, parseViewText } from '../../functions/core/index.ts';
 import { FEATURE_FLAGS } from '../../lib/app.ts';
 import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
-import { decodePrestoView, parseViewFile } from '../../lib/lakehouse/athena-views.ts';
+import {
+  decodePrestoView,
+  encodePrestoView,
+  type ViewDefinition,
+  viewColumns,
+} from '../../lib/lakehouse/athena-views.ts';
 import { LakehouseStack } from '../../lib/stacks/lakehouse-stack.ts';
 
-const FIXTURE_VIEWS = join(import.meta.dirname, 'fixtures', 'views');
+const FIXTURE_FILE = join(import.meta.dirname, 'fixtures', 'views', 'alerts_by_pattern.sql');
+const FIXTURE_VIEWS: readonly ViewDefinition[] = [
+  parseViewText(readFileSync(FIXTURE_FILE, 'utf8'), FIXTURE_FILE, false),
+];
 
 type Resource = { Properties: Record<string, unknown>; DeletionPolicy?: string };
 type TableInput = {
@@ -25,10 +35,13 @@ type TableInput = {
   ViewExpandedText?: string;
 };
 
-function lakehouse(envName: string, viewsDir = FIXTURE_VIEWS) {
+function lakehouse(envName: string, views: readonly ViewDefinition[] | 'domain' = FIXTURE_VIEWS) {
   const app = new App({ context: { ...FEATURE_FLAGS } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const stack = new LakehouseStack(app, 'Lakehouse', { config: loadEnvironmentConfig(envName), viewsDir });
+  const stack = new LakehouseStack(app, 'Lakehouse', {
+    config: loadEnvironmentConfig(envName),
+    ...(views === 'domain' ? {} : { views }),
+  });
   app.synth(); // throws on cdk-nag findings
   return { stack, template: Template.fromStack(stack) };
 }
@@ -298,47 +311,58 @@ describe('Athena', () => {
   });
 });
 
-describe('view files', () => {
-  const header = '-- view: v\n-- description: d\n-- columns: a varchar, b decimal(10,2)\n';
+describe('views of the domain', () => {
+  const view = (columns: string): ViewDefinition => ({
+    name: 'v',
+    description: 'd',
+    columns: columns.split(', ').map((c) => ({ name: c.split(' ')[0]!, type: c.split(' ')[1]! })),
+    requires: {},
+    sql: 'SELECT a, b FROM events',
+    source: 'x.sql',
+    origin: 'domain',
+  });
 
-  it('strips a trailing semicolon and keeps decimal precision', () => {
+  it('keeps decimal precision in the Presto view and maps the Glue type', () => {
     // Act
-    const view = parseViewFile(`${header}SELECT a, b FROM events;\n`, 'v.sql');
+    const columns = viewColumns(view('a varchar, b decimal(10,2)'));
 
     // Assess
-    expect(view.sql).toBe('SELECT a, b FROM events');
-    expect(view.columns.map((c) => c.prestoType)).toEqual(['varchar', 'decimal(10,2)']);
-  });
-
-  it('requires the view header', () => {
-    // Act & Assess
-    expect(() => parseViewFile('SELECT 1', 'x.sql')).toThrow(/x\.sql: missing header line "-- view: <name>"/);
-  });
-
-  it('requires the columns header', () => {
-    // Act & Assess
-    expect(() => parseViewFile('-- view: v\nSELECT 1', 'x.sql')).toThrow(
-      /x\.sql: missing header line "-- columns:/,
+    expect(columns.map((c) => c.prestoType)).toEqual(['varchar', 'decimal(10,2)']);
+    expect(columns.map((c) => c.glueType)).toEqual(['string', 'decimal(10,2)']);
+    expect(decodePrestoView(encodePrestoView(view('a varchar, b bigint'), 's')).originalSql).toBe(
+      'SELECT a, b FROM events',
     );
   });
 
-  it('rejects an unknown column type, naming the column', () => {
+  it('rejects an unknown column type, naming the view and the column', () => {
     // Act & Assess
-    expect(() => parseViewFile('-- view: v\n-- columns: a uuid\nSELECT a FROM t', 'x.sql')).toThrow(
-      /x\.sql: column a: unsupported column type "uuid"/,
+    expect(() => viewColumns(view('a uuid'))).toThrow(
+      /x\.sql: view v, column a: unsupported column type "uuid"/,
     );
   });
 
-  it('rejects a body that is not a SELECT', () => {
-    // Act & Assess
-    expect(() => parseViewFile('-- view: v\n-- columns: a varchar\nDROP TABLE events', 'x.sql')).toThrow(
-      /must be one SELECT/,
-    );
-  });
-
-  it('leaves the stack without views when the folder is empty', () => {
+  it('deploys every view of the environment domain by default, generated and declared', () => {
     // Act
-    const { template } = lakehouse('dev', join(FIXTURE_VIEWS, 'does-not-exist'));
+    const { template } = lakehouse('dev', 'domain');
+
+    // Assess
+    const deployed = tableInputs(template)
+      .filter((t) => t.TableType === 'VIRTUAL_VIEW')
+      .map((t) => t.Name)
+      .sort();
+    expect(deployed).toEqual(
+      loadDomain('payments')
+        .views.map((v) => v.name)
+        .sort(),
+    );
+    expect(deployed).toEqual(
+      expect.arrayContaining(['pipeline_quality', 'merchant_revenue', 'tumbling_1m_over_time']),
+    );
+  });
+
+  it('leaves the stack without views when given none', () => {
+    // Act
+    const { template } = lakehouse('dev', []);
 
     // Assess
     expect(tableInputs(template).filter((t) => t.TableType === 'VIRTUAL_VIEW')).toEqual([]);

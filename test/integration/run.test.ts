@@ -9,12 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnType, generateEvents, loadDomain } from '../../functions/core/index.ts';
-import {
-  Lakehouse,
-  lakehouseTables,
-  loadViewDefinitions,
-  rowObjects,
-} from '../../functions/lakehouse/index.ts';
+import { Lakehouse, lakehouseTables, rowObjects } from '../../functions/lakehouse/index.ts';
 import { type Cli, tidewater } from './cli.support.ts';
 
 const domain = loadDomain('payments');
@@ -158,7 +153,7 @@ describe('tidewater run --input FILE --out DIR', () => {
 
   it('answers every view with tidewater query --view', async () => {
     // Prepare
-    const views = loadViewDefinitions().map((v) => v.name);
+    const views = loadDomain('payments').views.map((v) => v.name);
     // Act
     const answers = await Promise.all(
       views.map((v) => tidewater('query', '--out', out, '--view', v, '--json')),

@@ -5,6 +5,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app.ts';
 import type { EnvironmentConfig } from '../../../lib/config/environment-config.ts';
+import type { ViewDefinition } from '../../../lib/lakehouse/athena-views.ts';
 import type { TidewaterStage } from '../../../lib/tidewater-stage.ts';
 
 export interface SynthesizedEnvironment {
@@ -18,13 +19,13 @@ export type StackId = 'Network' | 'Streaming' | 'Lakehouse' | 'State' | 'Process
 
 export function synthEnvironment(
   envName: string,
-  options: { readonly viewsDir?: string; readonly config?: EnvironmentConfig } = {},
+  options: { readonly views?: readonly ViewDefinition[]; readonly config?: EnvironmentConfig } = {},
 ): SynthesizedEnvironment {
   const { app, stage, config } = buildApp({
     envName,
     bundle: false,
     ...(options.config ? { config: options.config } : {}),
-    ...(options.viewsDir ? { viewsDir: options.viewsDir } : {}),
+    ...(options.views ? { views: options.views } : {}),
   });
   app.synth();
   const cache = new Map<StackId, Template>();

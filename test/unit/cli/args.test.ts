@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseCount, parseRate, parseSeed } from '../../../cli/args.ts';
 
 describe('command-line argument parsers', () => {
-  it('read counts with digit separators', () => {
+  it('read counts with digit separators and k/m suffixes, the same syntax for every command', () => {
     expect(parseCount('1_000_000')).toBe(1_000_000);
     expect(parseCount('0')).toBe(0);
+    expect(parseCount('200k')).toBe(200_000);
+    expect(parseCount('2M')).toBe(2_000_000);
   });
 
-  it.each(['-1', '1.5', 'ten', '1e300'])('reject the count %j, naming it', (text) => {
+  it.each(['-1', '1.5', 'ten', '1e300', '2kk', 'k'])('reject the count %j, naming it', (text) => {
     expect(() => parseCount(text)).toThrow(InvalidArgumentError);
     expect(() => parseCount(text)).toThrow(`got "${text}"`);
   });

@@ -150,16 +150,28 @@ describe('Lakehouse (DuckDB over a lakehouse folder)', () => {
         description: 'x',
         columns: [],
         sql: 'SELECT * FROM no_such_table',
-        file: 'needs_missing.sql',
+        requires: {},
+        source: 'needs_missing.sql',
+        origin: 'domain' as const,
       },
       {
         name: 'on_top',
         description: 'y',
         columns: [],
         sql: 'SELECT count(*) AS n FROM base_view',
-        file: 'on_top.sql',
+        requires: {},
+        source: 'on_top.sql',
+        origin: 'domain' as const,
       },
-      { name: 'base_view', description: 'z', columns: [], sql: 'SELECT 1 AS one', file: 'base_view.sql' },
+      {
+        name: 'base_view',
+        description: 'z',
+        columns: [],
+        sql: 'SELECT 1 AS one',
+        requires: {},
+        source: 'base_view.sql',
+        origin: 'domain' as const,
+      },
     ];
 
     // Act

@@ -104,14 +104,16 @@ describe('tidewater query', () => {
       tidewater('query', '--out', root, 'SELEC 1'),
       tidewater('query', '--out', root, '--view', 'no_such_view'),
       tidewater('query', '--out', root),
+      tidewater('query', '--out', root, '--domain', 'iot', '--list-views'),
     ]);
 
     // Assess
     const expected = [
       /^tidewater: lakehouse folder not found: .*nothing-here/,
       /^tidewater: SQL error: Parser Error: syntax error at or near "SELEC"/,
-      /^tidewater: unknown view 'no_such_view' \(views: alerts_by_pattern_hourly, .*user_risk_profile;/,
+      /^tidewater: unknown view 'no_such_view' \(views: tumbling_1m_over_time, .*user_risk_profile;/,
       /^tidewater: give exactly one of "<SQL>", --view NAME or --list-views/,
+      /^tidewater: the files of silver\/events do not match the domain's columns \(.*\); was this folder written with another --domain\?/,
     ];
     outcomes.forEach((o, i) => {
       expect(o.code).toBe(2);

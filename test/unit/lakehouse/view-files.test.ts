@@ -1,26 +1,26 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadDomain } from '../../../functions/core/index.ts';
 import {
   athenaToDuckdbType,
   athenaTypeOf,
   duckdbTypeOf,
-  loadViewDefinitions,
-  parseViewFile,
+  parseViewText,
 } from '../../../functions/lakehouse/index.ts';
 
 const GOOD = `-- view: my_view
 -- description: Something useful.
 -- columns: day date, n bigint, amount decimal(12, 2)
+-- requires: events(event_date, amount)
 -- a free comment after the header
 SELECT event_date AS day, count(*) AS n, CAST(sum(amount) AS decimal(12, 2)) AS amount
 FROM events
 GROUP BY event_date;
 `;
 
-describe('view files (sql/views/*.sql)', () => {
+describe('view files (config/domains/<domain>/*.sql)', () => {
   it('parses the header and the SELECT without its semicolon', () => {
     // Act
-    const view = parseViewFile(GOOD, '/x/my_view.sql');
+    const view = parseViewText(GOOD, '/x/my_view.sql');
 
     // Assess
     expect(view.name).toBe('my_view');
@@ -30,6 +30,7 @@ describe('view files (sql/views/*.sql)', () => {
       { name: 'n', type: 'bigint' },
       { name: 'amount', type: 'decimal(12, 2)' },
     ]);
+    expect(view.requires).toEqual({ events: ['event_date', 'amount'] });
     expect(view.sql.endsWith('GROUP BY event_date')).toBe(true);
   });
 
@@ -38,11 +39,13 @@ describe('view files (sql/views/*.sql)', () => {
     ['a name that is not the file name', GOOD.replace('my_view', 'other_view'), /must match the file name/],
     ['a missing description', GOOD.replace(/-- description:.*\n/, ''), /missing '-- description/],
     ['missing columns', GOOD.replace(/-- columns:.*\n/, ''), /missing '-- columns/],
+    ['missing requirements', GOOD.replace(/-- requires:.*\n/, ''), /missing '-- requires/],
+    ['a bad requirement', GOOD.replace('events(event_date, amount)', 'events event_date'), /bad requirement/],
     ['a column without a type', GOOD.replace('n bigint', 'n'), /bad column 'n'/],
     ['two statements', `${GOOD}SELECT 1;`, /only one statement/],
     ['a body that is not a SELECT', GOOD.replace(/SELECT[\s\S]*$/, 'DROP TABLE events'), /one SELECT/],
   ])('rejects a file with %s', (_what, text, message) => {
-    expect(() => parseViewFile(text, '/x/my_view.sql')).toThrow(message);
+    expect(() => parseViewText(text, '/x/my_view.sql')).toThrow(message);
   });
 
   it('maps Athena type names to the names DuckDB DESCRIBE shows', () => {
@@ -97,16 +100,18 @@ describe('view files (sql/views/*.sql)', () => {
   ];
 
   it.each(
-    loadViewDefinitions().map((v) => [v.name, v.file] as const),
-  )('%s avoids the Trino/DuckDB dialect traps', (_name, file) => {
+    ['payments', 'iot', 'shop'].flatMap((d) =>
+      loadDomain(d).views.map((v) => [`${d}: ${v.name}`, v.sql] as const),
+    ),
+  )('%s avoids the Trino/DuckDB dialect traps', (_name, sql) => {
     // Prepare
-    const sql = readFileSync(file, 'utf8')
+    const code = sql
       .split('\n')
       .filter((l) => !l.trim().startsWith('--'))
       .join('\n');
 
     // Assess
-    const found = TRAPS.filter(([, re]) => re.test(sql)).map(([what]) => what);
+    const found = TRAPS.filter(([, re]) => re.test(code)).map(([what]) => what);
     expect(found).toEqual([]);
   });
 });

@@ -1,16 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDomain } from '../../../functions/core/index.ts';
-import {
-  athenaToDuckdbType,
-  Lakehouse,
-  lakehouseTables,
-  loadViewDefinitions,
-  rowObjects,
-} from '../../../functions/lakehouse/index.ts';
+import { athenaToDuckdbType, Lakehouse, rowObjects } from '../../../functions/lakehouse/index.ts';
 import { SILVER_ROWS, SOURCE, writeFixtureLakehouse } from './fixture-lakehouse.ts';
 
-const views = loadViewDefinitions();
+const domain = loadDomain('payments');
+const views = domain.views;
 
 describe('SQL views on DuckDB over a fixture lakehouse', () => {
   let root: string;
@@ -18,7 +13,7 @@ describe('SQL views on DuckDB over a fixture lakehouse', () => {
 
   beforeAll(async () => {
     root = await writeFixtureLakehouse();
-    lakehouse = await Lakehouse.open({ root, tables: lakehouseTables(loadDomain('payments')) });
+    lakehouse = await Lakehouse.open({ root, domain });
   });
 
   afterAll(() => {
@@ -26,7 +21,7 @@ describe('SQL views on DuckDB over a fixture lakehouse', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('ships the views the issue asks for', () => {
+  it('has the generated views and the ones payments declares', () => {
     // Assess
     expect(views.map((v) => v.name)).toEqual(
       expect.arrayContaining([
@@ -34,6 +29,11 @@ describe('SQL views on DuckDB over a fixture lakehouse', () => {
         'revenue_by_country_daily',
         'user_risk_profile',
         'pipeline_quality',
+        'merchant_revenue',
+        'tumbling_1m_over_time',
+        'sliding_5m_over_time',
+        'sessions_over_time',
+        'events_by_country',
       ]),
     );
   });

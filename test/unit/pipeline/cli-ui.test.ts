@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCount } from '../../../cli/commands/run.ts';
+import { countOf as parseCount } from '../../../cli/args.ts';
 import { formatDuration, formatRate, progressLine } from '../../../cli/ui/progress.ts';
+import { formatRunSummary } from '../../../cli/ui/summary.ts';
+import { checkConservation, type RunResult } from '../../../functions/pipeline/index.ts';
 
 describe('run command helpers', () => {
   it('reads event counts with separators and k/M suffixes', () => {
@@ -46,5 +48,51 @@ describe('progress line', () => {
     expect(formatDuration(850)).toBe('850 ms');
     expect(formatDuration(125_000)).toBe('2 min 05 s');
     expect(formatRate(1_250_000)).toBe('1.25M/s');
+  });
+});
+
+describe('run summary', () => {
+  const summary = (poisonByCode: Record<string, number>) =>
+    formatRunSummary({
+      result: {
+        produced: 10,
+        batches: 1,
+        bronzeRows: 10,
+        silverRows: 8,
+        deadLettered: 2,
+        poisonByCode,
+        duplicates: 0,
+        lateEvents: 0,
+        lateRows: 0,
+        alerts: 0,
+        alertsByPattern: {},
+        rowsByTable: { 'silver/events': 8 },
+        objects: 1,
+        bytes: 1000,
+        elapsedMs: 100,
+        conservation: checkConservation({
+          produced: 10,
+          bronze: 10,
+          silver: 8,
+          deadLettered: 2,
+          duplicates: 0,
+        }),
+      } as unknown as RunResult,
+      source: 'generator',
+      domain: 'payments',
+      stack: 'local',
+      out: '/tmp/x',
+      deadLetterDir: '/tmp/x/_deadletter',
+    });
+
+  it('names the poison reasons when it knows them, and prints no empty reasons line when not (local stack)', () => {
+    // Act
+    const known = summary({ invalid_json: 2 });
+    const unknown = summary({});
+
+    // Assess
+    expect(known).toContain('  poison reasons: invalid_json 2');
+    expect(unknown).not.toContain('poison reasons');
+    expect(unknown).toContain('  dead letters: /tmp/x/_deadletter');
   });
 });

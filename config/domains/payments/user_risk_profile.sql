@@ -1,6 +1,7 @@
 -- view: user_risk_profile
 -- description: Per user: activity, spend and alerts by severity, with a risk score (10 per CRITICAL, 5 per HIGH, 2 per MEDIUM alert) and level.
 -- columns: user_id varchar, event_count bigint, transactions bigint, amount_usd double, countries bigint, merchants bigint, first_seen timestamp, last_seen timestamp, alert_count bigint, critical_alerts bigint, high_alerts bigint, medium_alerts bigint, alert_patterns bigint, last_alert_ts timestamp, risk_score bigint, risk_level varchar
+-- requires: events(user_id, amount_usd, country, merchant_id, ts), alerts(user_id, severity, pattern, ts)
 WITH activity AS (
   SELECT
     user_id,

@@ -1,6 +1,7 @@
 -- view: merchant_revenue
 -- description: Revenue in USD per merchant over all events with an amount (order by revenue_usd for the top merchants).
 -- columns: merchant_id varchar, transactions bigint, buyers bigint, revenue_usd double, avg_amount_usd double, first_sale timestamp, last_sale timestamp
+-- requires: events(merchant_id, user_id, amount_usd, ts)
 SELECT
   merchant_id,
   count(*) AS transactions,
