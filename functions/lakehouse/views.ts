@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
  *   SELECT ...
  *
  * with the header lines first (other `--` comment lines may follow them) and one SELECT statement
- * (an optional trailing `;` is dropped). Tables are referenced by their SQL name.
+ * (an optional trailing `;` is dropped). Tables are referenced by their SQL name. Write Trino SQL
+ * that DuckDB also runs; DuckDB is given Trino's `approx_percentile(x, p)` and `to_unixtime(t)` as
+ * macros (`Lakehouse.open`).
  */
 
 export interface ViewColumn {

@@ -90,6 +90,7 @@ export class CepStage {
     if (this.keys !== undefined) await this.loadKeys(this.keys, events);
     const engine = this.engine;
     const byPattern: Record<string, number> = {};
+    const clock = this.ctx.clock ?? Date.now;
     let alerts = 0;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -97,6 +98,8 @@ export class CepStage {
       const fired = engine.process(e);
       for (let j = 0; j < fired.length; j++) {
         const a = fired[j]!;
+        // Processing time of the decision (SPEC §2): the only alert column two runs may disagree on.
+        a['detected_at'] = clock();
         this.pending.push(a);
         const p = String(a['pattern']);
         byPattern[p] = (byPattern[p] ?? 0) + 1;

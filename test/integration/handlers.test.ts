@@ -43,6 +43,7 @@ import {
   directInvoke,
   drainQueue,
   type EventRecord,
+  earlyOrMissingDetections,
   embeddedRun,
   emulatorClients,
   kafkaEvent,
@@ -111,6 +112,12 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
     const local = await readLakehouse(localDir);
     const reference = await readLakehouse(embeddedDir);
     expect(local.gold).toEqual(reference.gold);
+  });
+
+  it('stamps every alert with a detected_at no earlier than its input reached Kafka', async () => {
+    const local = await readLakehouse(localDir);
+    expect(local.alertTimings.length).toBeGreaterThan(0);
+    expect(earlyOrMissingDetections(local.alertTimings)).toEqual([]);
   });
 
   it('dead-letters every poison record once, with the reason the embedded run gives', async () => {
