@@ -32,7 +32,12 @@ import type {
   Row,
   SilverEvent,
 } from '../../functions/core/index.ts';
-import { deterministicColumns, generateEvents, loadDomain } from '../../functions/core/index.ts';
+import {
+  deterministicColumns,
+  generateEvents,
+  loadDomain,
+  PROCESSING_TIME_COLUMNS,
+} from '../../functions/core/index.ts';
 import {
   type ConsumerDeps,
   cep,
@@ -200,6 +205,17 @@ export class MemoryAlerts implements AlertSink {
   async send(alerts: readonly Row[]): Promise<void> {
     this.sent.push(...alerts);
   }
+  /** The alerts sent without their processing-time columns: what two runs must agree on. */
+  decided(): Row[] {
+    return this.sent.map(withoutProcessingTime);
+  }
+}
+
+/** A row without the processing-time columns (SPEC §2), the only ones two runs may disagree on. */
+export function withoutProcessingTime(row: Row): Row {
+  const out: Row = { ...row };
+  for (const c of PROCESSING_TIME_COLUMNS) delete out[c];
+  return out;
 }
 
 /** Consumer dependencies on the emulator's resources (the Kafka side replaced by memory). */

@@ -238,7 +238,7 @@ describe('a dead attempt', () => {
     expect(dyingTable.deaths).toBe(0);
     expect(leftover.some((k) => k.startsWith('ops/state/cep/'))).toBe(true);
     expect(reference.sent.length).toBeGreaterThan(0);
-    expect([...alerts.sent].sort(byId)).toEqual([...reference.sent].sort(byId));
+    expect(alerts.decided().sort(byId)).toEqual(reference.decided().sort(byId));
     // The dead attempt's delta is gone; the state holds the keys of the partition's users.
     for (const k of leftover) expect(await depsFor(res).objects.get(k)).toBeUndefined();
     const record = await depsFor(res).table.load<Manifest>(id);
