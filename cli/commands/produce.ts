@@ -33,6 +33,15 @@ export interface ProduceOptions {
   readonly brokers?: readonly string[];
   /** Records per produce request. @default 2_000 */
   readonly batchSize?: number;
+  /**
+   * Events per second to produce at, steadily: small sends every 20 ms, each when the last of its
+   * events is due (a send that falls behind is followed by the next at once, to catch up). The
+   * broker stamps each record with the producer's clock at its send (CreateTime): what the
+   * latency measures start from. @default as fast as possible
+   */
+  readonly ratePerSecond?: number;
+  /** Stops producing after this many seconds (at a steady rate: rate × seconds events). @default no limit */
+  readonly maxSeconds?: number;
   readonly onProgress?: (produced: number, fraction: number | undefined) => void;
 }
 
@@ -67,8 +76,18 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
   const producer = kafkaProducer('tidewater-produce', brokers);
   const byPartition: Record<number, number> = {};
   let produced = 0;
+  const rate = options.ratePerSecond;
+  const sendSize = rate === undefined ? (options.batchSize ?? 2_000) : Math.max(1, Math.round(rate / 50));
+  const deadline =
+    options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.maxSeconds * 1000;
   try {
-    for await (const batch of options.source.batches(options.batchSize ?? 2_000)) {
+    for await (const batch of options.source.batches(sendSize)) {
+      if (rate !== undefined) {
+        const due = started + ((produced + batch.records.length) * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      if (performance.now() >= deadline) break;
       const messages = batch.records.map((r) => {
         const key = r.key ?? keyOf(options.domain, r.value);
         const partition = key === null ? 0 : partitionOfKey(key, partitions);
