@@ -21,6 +21,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
   import('./commands/state.ts'),
+  import('./commands/tail.ts'),
 ];
 for (const mod of await Promise.all(commands)) mod.register(program);
 

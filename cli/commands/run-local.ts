@@ -264,6 +264,10 @@ export interface RunLocalInput {
   readonly out: string;
   /** Event pollers per mapping (each runs up to 5 invocations at once). @default the `local` environment's (1) */
   readonly pollers?: number;
+  /** Produce at this many events per second (live mode). @default as fast as possible */
+  readonly ratePerSecond?: number;
+  /** Stop producing after this many seconds. @default when the input ends */
+  readonly maxSeconds?: number;
   readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
   readonly log?: (line: string) => void;
 }
@@ -315,6 +319,8 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
       domain: input.domain,
       topic: deployed.topics.raw,
       brokers: kafkaBrokers,
+      ...(input.ratePerSecond === undefined ? {} : { ratePerSecond: input.ratePerSecond }),
+      ...(input.maxSeconds === undefined ? {} : { maxSeconds: input.maxSeconds }),
       onProgress: (n, f) => input.onProgress?.('produce', n, f),
     });
     produced = r.produced;
