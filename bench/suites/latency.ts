@@ -30,7 +30,7 @@ import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import { createLocalResources, localClients, startLocalPipeline } from '../../cli/commands/run-local.ts';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
-import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
+import { GeneratorSource, MetricsCollector } from '../../functions/adapters/embedded/index.ts';
 import { loadDomain } from '../../functions/core/index.ts';
 import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
 import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
@@ -150,7 +150,10 @@ export const suite: BenchSuite = {
     await admin.close();
     const clients = localClients();
     const resources = await createLocalResources(clients, id);
+    // The consumers' own latency metrics (KafkaToOutputLatency per hop), as they emit them on AWS.
+    const metrics = new MetricsCollector();
     const pipeline = await startLocalPipeline({
+      metrics,
       domain,
       clients,
       resources,
@@ -169,7 +172,13 @@ export const suite: BenchSuite = {
     let produced: Awaited<ReturnType<typeof produceEvents>>;
     try {
       produced = await produceEvents({
-        source: new GeneratorSource(domain, count, { ...gen, topic: topics.raw }),
+        // Event time starts now, as in a live stream (produce → X is timed from Kafka's timestamps).
+        source: new GeneratorSource(domain, count, {
+          ...gen,
+          topic: topics.raw,
+          startMs: Date.now(),
+          eventsPerSecond: rate,
+        }),
         domain,
         topic: topics.raw,
         brokers: kafkaBrokers,
@@ -186,6 +195,13 @@ export const suite: BenchSuite = {
       const silver = distribution(l.silver);
       const alert = distribution(l.alert);
       const achieved = produced.produced / (produced.elapsedMs / 1000);
+      // Per hop, from the metrics: each consumer's input record (Kafka timestamp) to its output
+      // written (and, for enrich and cep, published); warm-up included.
+      const hops = {
+        ingest: distribution(metrics.latencyValues('KafkaToOutputLatency', 'ingest')),
+        enrich: distribution(metrics.latencyValues('KafkaToOutputLatency', 'enrich')),
+        cep: distribution(metrics.latencyValues('KafkaToOutputLatency', 'cep')),
+      };
       lastSummary = {
         rate,
         achieved_rate: achieved,
@@ -207,6 +223,12 @@ export const suite: BenchSuite = {
             (['p50', 'p95', 'p99', 'max'] as const).map((k) => [`${k}_produce_to_${name}_ms`, d[k]]),
           ),
         ),
+        ...Object.fromEntries(
+          Object.entries(hops).flatMap(([hop, d]) => [
+            [`p50_hop_${hop}_ms`, d.p50],
+            [`p99_hop_${hop}_ms`, d.p99],
+          ]),
+        ),
       };
       const note = `${produced.produced} events at ${achieved.toFixed(0)}/s (asked ${rate}/s) for ${seconds} s; windows ${windowMs} ms on all four mappings, batch ${batchSize}; the first ${warmupSeconds} s (${l.warmupEvents} events) left out`;
       const rows: BenchResult[] = [];
@@ -225,6 +247,23 @@ export const suite: BenchSuite = {
             ...(k === 'p50' ? { note: `${d.n} ${name === 'alert' ? 'alerts' : 'rows'}` } : {}),
           });
         }
+      }
+      for (const [hop, what] of [
+        ['ingest', 'raw record → bronze written'],
+        ['enrich', 'raw record → silver written and published'],
+        ['cep', 'enriched record → alert written and published'],
+      ] as const) {
+        const d = hops[hop];
+        rows.push(
+          {
+            measure: `hop ${hop} p50 (${what})`,
+            value: d.p50,
+            unit: 'ms',
+            higherIsBetter: false,
+            note: `${d.n} values of KafkaToOutputLatency, warm-up included`,
+          },
+          { measure: `hop ${hop} p99`, value: d.p99, unit: 'ms', higherIsBetter: false },
+        );
       }
       rows.push({ measure: 'batching window (every mapping)', value: windowMs, unit: 'ms', note });
       return rows;

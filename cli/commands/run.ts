@@ -290,6 +290,8 @@ export async function runCommand(options: RunOptions): Promise<void> {
       anomalies: true,
       poisonRate: 0.001,
       duplicateRate: 0.002,
+      // Live mode: event time starts now (sessions spread it over the next minutes).
+      ...(rate === undefined ? {} : { startMs: Date.now(), eventsPerSecond: rate }),
     });
   }
   if (options.stack === 'local') {
