@@ -28,13 +28,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
-import { createLocalResources, localClients, startLocalPipeline } from '../../cli/commands/run-local.ts';
+import {
+  type ConsumerId,
+  createLocalResources,
+  localClients,
+  startLocalPipeline,
+} from '../../cli/commands/run-local.ts';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { GeneratorSource, MetricsCollector } from '../../functions/adapters/embedded/index.ts';
 import { loadDomain } from '../../functions/core/index.ts';
 import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
 import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
+import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
@@ -152,8 +158,23 @@ export const suite: BenchSuite = {
     const resources = await createLocalResources(clients, id);
     // The consumers' own latency metrics (KafkaToOutputLatency per hop), as they emit them on AWS.
     const metrics = new MetricsCollector();
+    // Each consumer's invocation time (in process): the processing share of a hop.
+    const invocationMs: Record<string, number[]> = {};
+    const wrap =
+      (consumer: ConsumerId, h: LocalKafkaHandler): LocalKafkaHandler =>
+      async (event, context) => {
+        const t0 = performance.now();
+        try {
+          return await h(event, context);
+        } finally {
+          const list = invocationMs[consumer] ?? [];
+          invocationMs[consumer] = list;
+          list.push(performance.now() - t0);
+        }
+      };
     const pipeline = await startLocalPipeline({
       metrics,
+      wrap,
       domain,
       clients,
       resources,
