@@ -51,6 +51,34 @@ export function representativeValues(values: readonly number[], max = EMF_MAX_VA
   return out;
 }
 
+/** An EMF document as JSON (the CloudWatch embedded metric format: `_aws` plus the values). */
+export type EmfJson = Record<string, unknown>;
+
+/** One EMF document of one metric, exactly as Powertools writes it (for `emit`). */
+export function emfDocument(
+  name: string,
+  unit: string,
+  dimensions: Readonly<Record<string, string>>,
+  value: number | readonly number[],
+  timestamp = Date.now(),
+): EmfJson {
+  return {
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['service', ...Object.keys(dimensions)]],
+          Metrics: [{ Name: name, Unit: unit }],
+        },
+      ],
+    },
+    service: METRIC_SERVICE,
+    ...dimensions,
+    [name]: Array.isArray(value) && value.length === 1 ? value[0] : value,
+  };
+}
+
 /** One EMF document being built (a Powertools `Metrics` that is not a single-metric one). */
 export type EmfDocument = Pick<
   Metrics,
@@ -79,19 +107,25 @@ export class EmfMetrics implements MetricsPort {
     { name: LatencyMetricName; consumer: string; values: number[] }
   >();
 
+  private readonly emit: ((emf: EmfJson) => void) | undefined;
+
   /**
    * @param newDocument where a latency document is built and published.
    *   @default a Powertools `Metrics` of the Tidewater namespace and service
+   * @param options.emit where the EMF documents go instead of stdout (the local stack forwards
+   *   them to the emulator's CloudWatch, as Lambda's log pipeline does). @default stdout, by Powertools
    */
   constructor(
     sink: Metrics = metrics,
     environment = process.env['TIDEWATER_ENV'] ?? 'local',
     newDocument: () => EmfDocument = () =>
       new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE }),
+    options: { readonly emit?: (emf: EmfJson) => void } = {},
   ) {
     this.sink = sink;
     this.environment = environment;
     this.newDocument = newDocument;
+    this.emit = options.emit;
   }
 
   latency(name: LatencyMetricName, valuesMs: readonly number[], dimensions: LatencyDimensions): void {
@@ -113,6 +147,29 @@ export class EmfMetrics implements MetricsPort {
 
   /** Emits the sums and resets them. Never throws: metrics never fail a batch. */
   flush(): void {
+    const emit = this.emit;
+    if (emit !== undefined) {
+      try {
+        for (const { name, dims, value } of this.sums.values()) {
+          const d: Record<string, string> = { Environment: this.environment };
+          for (const [k, v] of Object.entries(dims) as Array<[keyof MetricDimensions, string | undefined]>)
+            if (v !== undefined) d[DIMENSION_NAMES[k]] = v;
+          emit(emfDocument(name, MetricUnit.Count, d, value));
+        }
+        for (const { name, consumer, values } of this.latencies.values()) {
+          const kept = representativeValues(values).map((v) => Math.max(0, v));
+          emit(
+            emfDocument(name, MetricUnit.Milliseconds, { Environment: this.environment, Consumer: consumer }, kept),
+          );
+        }
+      } catch (err) {
+        logger.warn('metrics flush failed', { error: err as Error });
+      } finally {
+        this.sums.clear();
+        this.latencies.clear();
+      }
+      return;
+    }
     try {
       for (const { name, dims, value } of this.sums.values()) {
         const single = this.sink.singleMetric();
