@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AttributeValue, DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { type AttributeValue, DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
@@ -35,6 +35,7 @@ import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
 import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
+import { LocalCloudWatch } from '../../localstack/esm/cloudwatch.ts';
 import {
   deployLocal,
   describeDeployed,
@@ -49,7 +50,6 @@ import {
   readMappings,
   startEventSourceMappings,
 } from '../../localstack/esm/index.ts';
-import { LocalCloudWatch } from '../../localstack/esm/cloudwatch.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
 import { produceEvents } from './produce.ts';
 
@@ -180,7 +180,8 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
               return r;
             } finally {
               emf[id]?.flush();
-              if (functionName !== undefined) cw.sink.invocation(functionName, performance.now() - t0, failed);
+              if (functionName !== undefined)
+                cw.sink.invocation(functionName, performance.now() - t0, failed);
             }
           };
     handlers[id] = o.wrap ? o.wrap(id, h) : h;

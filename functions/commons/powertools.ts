@@ -159,7 +159,12 @@ export class EmfMetrics implements MetricsPort {
         for (const { name, consumer, values } of this.latencies.values()) {
           const kept = representativeValues(values).map((v) => Math.max(0, v));
           emit(
-            emfDocument(name, MetricUnit.Milliseconds, { Environment: this.environment, Consumer: consumer }, kept),
+            emfDocument(
+              name,
+              MetricUnit.Milliseconds,
+              { Environment: this.environment, Consumer: consumer },
+              kept,
+            ),
           );
         }
       } catch (err) {

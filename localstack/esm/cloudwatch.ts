@@ -14,7 +14,9 @@ import {
  */
 
 /** The metric data of one EMF document, by namespace (an EMF line may hold several directives). */
-export function emfToMetricData(emf: Record<string, unknown>): Array<{ namespace: string; data: MetricDatum[] }> {
+export function emfToMetricData(
+  emf: Record<string, unknown>,
+): Array<{ namespace: string; data: MetricDatum[] }> {
   const aws = emf['_aws'] as
     | {
         Timestamp?: number;
@@ -34,7 +36,14 @@ export function emfToMetricData(emf: Record<string, unknown>): Array<{ namespace
       for (const m of directive.Metrics) {
         const v = emf[m.Name];
         const unit = (m.Unit ?? 'None') as StandardUnit;
-        if (typeof v === 'number') data.push({ MetricName: m.Name, Dimensions: dimensions, Unit: unit, Timestamp: timestamp, Value: v });
+        if (typeof v === 'number')
+          data.push({
+            MetricName: m.Name,
+            Dimensions: dimensions,
+            Unit: unit,
+            Timestamp: timestamp,
+            Value: v,
+          });
         else if (Array.isArray(v) && v.length > 0) {
           // Values and Counts (up to 150 distinct values per datum): percentiles need each value.
           const counts = new Map<number, number>();
