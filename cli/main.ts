@@ -13,6 +13,7 @@ const program = new Command('tidewater')
 const commands: Array<Promise<{ register(program: Command): void }>> = [
   // one line per subcommand module
   import('./commands/cost.ts'),
+  import('./commands/dashboard.ts'),
   import('./commands/generate.ts'),
   import('./commands/produce.ts'),
   import('./commands/query.ts'),
