@@ -35,6 +35,7 @@ import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
 import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
+import { startAwsMetricsSampler } from '../../localstack/esm/aws-metrics.ts';
 import { LocalCloudWatch } from '../../localstack/esm/cloudwatch.ts';
 import {
   deployLocal,
@@ -237,19 +238,27 @@ export function localClients(): AwsClients {
 export interface DeployedLocal {
   readonly resources: LocalResources;
   readonly topics: LocalTopics;
+  /** Every queue of the stage (poison and on-failure queues), as URLs. */
+  readonly queueUrls: readonly string[];
   /** The deployed function name of each consumer (the `FunctionName` of its AWS/Lambda metrics). */
   readonly functionNames: Readonly<Partial<Record<ConsumerId, string>>>;
 }
 
 export async function resolveDeployedLocal(cdkOut = join(REPO_ROOT, 'cdk.out')): Promise<DeployedLocal> {
   const defs = readMappings(cdkOut, 'local');
-  const state = await describeDeployed(defs.map((d) => d.stackName));
+  // The consumers' stacks, and the State stack beside them (its queues).
+  const stacks = defs.map((d) => d.stackName);
+  const state = await describeDeployed([...stacks, ...stacks.map((n) => n.replace(/Processing$/, 'State'))]);
   const env: Record<string, string> = {};
   for (const d of defs) {
     for (const [k, v] of Object.entries(d.environment)) {
       if (env[k] === undefined) env[k] = resolveValue(v, d.stackName, state);
     }
   }
+  const queueUrls: string[] = [];
+  for (const resources of state.resources.values())
+    for (const r of resources.values())
+      if (r.ResourceType === 'AWS::SQS::Queue' && r.PhysicalResourceId) queueUrls.push(r.PhysicalResourceId);
   const functionNames: Partial<Record<ConsumerId, string>> = {};
   for (const d of defs) {
     const name = state.resources.get(d.stackName)?.get(d.functionLogicalId)?.PhysicalResourceId;
@@ -277,6 +286,7 @@ export async function resolveDeployedLocal(cdkOut = join(REPO_ROOT, 'cdk.out')):
       alerts: need(FUNCTION_ENV.alertsTopic),
     },
     functionNames,
+    queueUrls,
   };
 }
 
@@ -363,6 +373,16 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
     groupPrefix: 'tidewater-local-run',
     ...(input.pollers === undefined ? {} : { mapping: { pollers: input.pollers } }),
   });
+  const sampler = startAwsMetricsSampler({
+    sink: cloudWatch,
+    running: pipeline.running,
+    functionNames: deployed.functionNames,
+    brokers: kafkaBrokers,
+    sqs: clients.sqs,
+    queueUrls: deployed.queueUrls,
+    tableName: deployed.resources.table,
+    dynamodb: clients.dynamodb,
+  });
   let produced = 0;
   try {
     const r = await produceEvents({
@@ -379,6 +399,7 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
     await pipeline.running.waitUntilIdle({ timeoutMs: 3_600_000 });
     await flushWindows(pipeline.deps.windows, deployed.topics.enriched);
   } finally {
+    await sampler.stop().catch((err: unknown) => log(`metrics sampling failed: ${(err as Error).message}`));
     await pipeline.stop();
   }
   for (const folder of ['bronze', 'silver', 'gold', 'ops'])

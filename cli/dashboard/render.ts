@@ -156,7 +156,7 @@ export function renderDashboard(page: DashboardPage): string {
         const a = page.alarms.get(arn);
         const name = a?.name ?? arn.split(':').at(-1) ?? arn;
         const state = a?.state ?? 'UNKNOWN';
-        return `<li class="alarm ${escapeHtml(state.toLowerCase())}" data-state="${escapeHtml(state)}"><b>${escapeHtml(state)}</b> ${escapeHtml(name)}${a?.reason ? `<br><small>${escapeHtml(a.reason)}</small>` : ''}</li>`;
+        return `<li class="alarm state-${escapeHtml(state.toLowerCase())}" data-state="${escapeHtml(state)}"><b>${escapeHtml(state)}</b> ${escapeHtml(name)}${a?.reason ? `<br><small>${escapeHtml(a.reason)}</small>` : ''}</li>`;
       });
       return `<section class="widget alarms" data-type="alarm" data-alarms="${rows.length}" style="${style}">${title}<ul>${rows.join('')}</ul></section>`;
     }
@@ -182,9 +182,10 @@ svg text{font-size:10px;fill:#545b64}
 .legend{list-style:none;margin:4px 0 0;padding:0;font-size:11px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 .empty,.note{color:#687078;font-size:11px;margin:2px 0}
-.alarms ul{list-style:none;padding:0;margin:0}
-.alarm{padding:3px 6px;margin:2px 0;border-left:4px solid #aab7b8}
-.alarm.ok{border-color:#1d8102}.alarm.alarm{border-color:#d13212}.alarm.insufficient_data{border-color:#aab7b8}
+.widget.alarms{overflow:auto}
+.alarms ul{list-style:none;padding:0;margin:0;columns:2}
+.alarm{padding:3px 6px;margin:2px 0;border-left:4px solid #aab7b8;break-inside:avoid}
+.state-ok{border-color:#1d8102}.state-alarm{border-color:#d13212;background:#fdf3f1}
 </style></head>
 <body><header><h1>${escapeHtml(page.title)}</h1><p>The dashboard body the CDK app synthesizes, with data from the local stack's CloudWatch, ${new Date(page.from).toISOString()} to ${new Date(page.to).toISOString()} (generated ${new Date(page.generatedAt).toISOString()}).</p></header>
 <main>${widgets.join('\n')}</main></body></html>

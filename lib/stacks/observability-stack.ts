@@ -313,5 +313,9 @@ export class ObservabilityStack extends Stack {
       obs.deadLetterDepthAlarmThreshold,
       'Poison records are waiting in the dead-letter queue; once their cause is fixed, `tidewater redrive --queue <its URL>` puts them back into Kafka.',
     );
+    // Every alarm above, with its state, at the bottom of the dashboard.
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
+    );
   }
 }
