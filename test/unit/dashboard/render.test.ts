@@ -71,7 +71,7 @@ describe('the dashboard page', () => {
     );
     expect(html.match(/<circle class="point"/g)).toHaveLength(2);
     expect(html).toContain('alarm: p99 event to alert');
-    expect(html).toMatch(/data-points="0" data-series="0"[^]*no data points in this period/);
+    expect(html).toMatch(/data-points="0" data-series="0"[\s\S]*no data points in this period/);
     expect(html).toMatch(/data-state="ALARM"><b>ALARM<\/b> A<br><small>p99 1200 &#62;= 1000/);
     expect(html).toMatch(/data-state="UNKNOWN"><b>UNKNOWN<\/b> B/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3)/);
