@@ -42,6 +42,12 @@ export interface ProduceOptions {
   readonly ratePerSecond?: number;
   /** Stops producing after this many seconds (at a steady rate: rate × seconds events). @default no limit */
   readonly maxSeconds?: number;
+  /**
+   * Live runs: the event-time field (`ts` in payments) of every JSON record is rewritten to the
+   * time of its send, minus its lag behind the stream (the newest event time seen before it), so
+   * event time is now and the generator's out-of-order and late events stay so. @default as given
+   */
+  readonly stampEventTime?: string;
   readonly onProgress?: (produced: number, fraction: number | undefined) => void;
 }
 
@@ -81,6 +87,8 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
   const deadline =
     options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.maxSeconds * 1000;
   try {
+    const stamp = options.stampEventTime;
+    let newestTs = Number.NEGATIVE_INFINITY;
     for await (const batch of options.source.batches(sendSize)) {
       if (rate !== undefined) {
         const due = started + ((produced + batch.records.length) * 1000) / rate;
@@ -88,16 +96,24 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       if (performance.now() >= deadline) break;
+      const now = Date.now();
       const messages = batch.records.map((r) => {
         const key = r.key ?? keyOf(options.domain, r.value);
         const partition = key === null ? 0 : partitionOfKey(key, partitions);
         byPartition[partition] = (byPartition[partition] ?? 0) + 1;
+        const text =
+          stamp === undefined || r.value === null
+            ? r.value
+            : restamp(r.value, stamp, now, (ts) => {
+                newestTs = Math.max(newestTs, ts);
+                return newestTs - ts;
+              });
         const value =
           r.valueBase64 != null
             ? Buffer.from(r.valueBase64, 'base64')
-            : r.value === null
+            : text === null
               ? undefined
-              : Buffer.from(r.value, 'utf8');
+              : Buffer.from(text, 'utf8');
         return {
           topic,
           partition,
@@ -113,6 +129,27 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
     await producer.close();
   }
   return { topic, produced, byPartition, elapsedMs: performance.now() - started };
+}
+
+/**
+ * `value` with its `field` set to `now` minus the event's lag (`lagOf(its time)`), in the format it
+ * had (ISO string or epoch ms); unchanged when it is not a JSON object with a readable time there
+ * (poison records stay poison).
+ */
+export function restamp(value: string, field: string, now: number, lagOf: (ts: number) => number): string {
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return value;
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return value;
+  const t = obj[field];
+  const ts = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN;
+  if (!Number.isFinite(ts)) return value;
+  const at = now - lagOf(ts);
+  obj[field] = typeof t === 'number' ? at : new Date(at).toISOString();
+  return JSON.stringify(obj);
 }
 
 interface ProduceCliOptions {

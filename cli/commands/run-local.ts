@@ -326,6 +326,8 @@ export interface RunLocalInput {
   readonly ratePerSecond?: number;
   /** Stop producing after this many seconds. @default when the input ends */
   readonly maxSeconds?: number;
+  /** Rewrite this event-time field to the time of the send (see `produceEvents`). @default as given */
+  readonly stampEventTime?: string;
   readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
   readonly log?: (line: string) => void;
 }
@@ -392,6 +394,7 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
       brokers: kafkaBrokers,
       ...(input.ratePerSecond === undefined ? {} : { ratePerSecond: input.ratePerSecond }),
       ...(input.maxSeconds === undefined ? {} : { maxSeconds: input.maxSeconds }),
+      ...(input.stampEventTime === undefined ? {} : { stampEventTime: input.stampEventTime }),
       onProgress: (n, f) => input.onProgress?.('produce', n, f),
     });
     produced = r.produced;

@@ -290,8 +290,6 @@ export async function runCommand(options: RunOptions): Promise<void> {
       anomalies: true,
       poisonRate: 0.001,
       duplicateRate: 0.002,
-      // Live mode: event time starts now (sessions spread it over the next minutes).
-      ...(rate === undefined ? {} : { startMs: Date.now(), eventsPerSecond: rate }),
     });
   }
   if (options.stack === 'local') {
@@ -323,6 +321,10 @@ export async function runCommand(options: RunOptions): Promise<void> {
             ...(pollers === undefined ? {} : { pollers }),
             ...(rate === undefined ? {} : { ratePerSecond: rate }),
             ...(duration === undefined ? {} : { maxSeconds: duration }),
+            // Live mode over the generator: event time is the time of the send (lags kept).
+            ...(rate !== undefined && options.input === undefined
+              ? { stampEventTime: domain.eventTimeField }
+              : {}),
             onProgress: (_stage, count, fraction) =>
               bar.update({ fraction, count, elapsedMs: performance.now() - started }),
           })

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { restamp } from '../../../cli/commands/produce.ts';
 import { runCommand } from '../../../cli/commands/run.ts';
 import { formatAlertLine, formatDeadLetterLine, tailCommand } from '../../../cli/commands/tail.ts';
 import { UserError } from '../../../cli/errors.ts';
@@ -141,5 +142,21 @@ describe('tidewater tail and run --rate: usage errors', () => {
     expect(help.code).toBe(0);
     for (const flag of ['--json', '--count', '--seconds', '--from-beginning', '--queue', '--all'])
       expect(help.stdout).toContain(flag);
+  });
+});
+
+describe('live mode event time', () => {
+  it('stamps event time with the send time minus the lag behind the stream, in the format it had', () => {
+    // Prepare: the stream's newest event time so far is 10:00:05; the event is 3 s behind it
+    const now = Date.UTC(2026, 11, 4, 23, 0, 0);
+    const lagOf = (ts: number) => Date.UTC(2026, 10, 2, 10, 0, 5) - ts;
+    // Act
+    const iso = JSON.parse(restamp('{"event_id":"e","ts":"2026-11-02T10:00:02Z"}', 'ts', now, lagOf));
+    const epoch = JSON.parse(restamp(`{"ts":${Date.UTC(2026, 10, 2, 10, 0, 2)}}`, 'ts', now, lagOf));
+    // Assess
+    expect(iso).toEqual({ event_id: 'e', ts: '2026-12-04T22:59:57.000Z' });
+    expect(epoch).toEqual({ ts: now - 3_000 });
+    expect(restamp('{not json', 'ts', now, lagOf)).toBe('{not json');
+    expect(restamp('{"ts":"yesterday"}', 'ts', now, lagOf)).toBe('{"ts":"yesterday"}');
   });
 });
