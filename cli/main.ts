@@ -13,6 +13,7 @@ const program = new Command('tidewater')
 const commands: Array<Promise<{ register(program: Command): void }>> = [
   // one line per subcommand module
   import('./commands/cost.ts'),
+  import('./commands/dashboard.ts'),
   import('./commands/domain.ts'),
   import('./commands/generate.ts'),
   import('./commands/produce.ts'),
@@ -22,6 +23,7 @@ const commands: Array<Promise<{ register(program: Command): void }>> = [
   import('./commands/run.ts'),
   import('./commands/stack.ts'),
   import('./commands/state.ts'),
+  import('./commands/tail.ts'),
 ];
 for (const mod of await Promise.all(commands)) mod.register(program);
 

@@ -20,7 +20,10 @@ const HOLD_SECONDS = 300;
 /** SQS client for `queueUrl`: the local stack's emulator, or AWS (region from the URL). */
 export function sqsFor(queueUrl: string): SQSClient {
   const local = endpoints();
-  if (queueUrl.startsWith(local.awsEndpoint)) return new SQSClient(awsClientConfig(local));
+  // The emulator names its queues after the host it was asked on: localhost or 127.0.0.1.
+  const loopback = (url: string) => url.replace('://localhost:', '://127.0.0.1:');
+  if (loopback(queueUrl).startsWith(loopback(local.awsEndpoint)))
+    return new SQSClient(awsClientConfig(local));
   const region = /^https:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1];
   return new SQSClient(region === undefined ? {} : { region });
 }

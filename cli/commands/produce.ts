@@ -33,6 +33,21 @@ export interface ProduceOptions {
   readonly brokers?: readonly string[];
   /** Records per produce request. @default 2_000 */
   readonly batchSize?: number;
+  /**
+   * Events per second to produce at, steadily: small sends every 20 ms, each when the last of its
+   * events is due (a send that falls behind is followed by the next at once, to catch up). The
+   * broker stamps each record with the producer's clock at its send (CreateTime): what the
+   * latency measures start from. @default as fast as possible
+   */
+  readonly ratePerSecond?: number;
+  /** Stops producing after this many seconds (at a steady rate: rate × seconds events). @default no limit */
+  readonly maxSeconds?: number;
+  /**
+   * Live runs: the event-time field (`ts` in payments) of every JSON record is rewritten to the
+   * time of its send, minus its lag behind the stream (the newest event time seen before it), so
+   * event time is now and the generator's out-of-order and late events stay so. @default as given
+   */
+  readonly stampEventTime?: string;
   readonly onProgress?: (produced: number, fraction: number | undefined) => void;
 }
 
@@ -67,18 +82,38 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
   const producer = kafkaProducer('tidewater-produce', brokers);
   const byPartition: Record<number, number> = {};
   let produced = 0;
+  const rate = options.ratePerSecond;
+  const sendSize = rate === undefined ? (options.batchSize ?? 2_000) : Math.max(1, Math.round(rate / 50));
+  const deadline =
+    options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.maxSeconds * 1000;
   try {
-    for await (const batch of options.source.batches(options.batchSize ?? 2_000)) {
+    const stamp = options.stampEventTime;
+    let newestTs = Number.NEGATIVE_INFINITY;
+    for await (const batch of options.source.batches(sendSize)) {
+      if (rate !== undefined) {
+        const due = started + ((produced + batch.records.length) * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      if (performance.now() >= deadline) break;
+      const now = Date.now();
       const messages = batch.records.map((r) => {
         const key = r.key ?? keyOf(options.domain, r.value);
         const partition = key === null ? 0 : partitionOfKey(key, partitions);
         byPartition[partition] = (byPartition[partition] ?? 0) + 1;
+        const text =
+          stamp === undefined || r.value === null
+            ? r.value
+            : restamp(r.value, stamp, now, (ts) => {
+                newestTs = Math.max(newestTs, ts);
+                return newestTs - ts;
+              });
         const value =
           r.valueBase64 != null
             ? Buffer.from(r.valueBase64, 'base64')
-            : r.value === null
+            : text === null
               ? undefined
-              : Buffer.from(r.value, 'utf8');
+              : Buffer.from(text, 'utf8');
         return {
           topic,
           partition,
@@ -94,6 +129,27 @@ export async function produceEvents(options: ProduceOptions): Promise<ProduceRes
     await producer.close();
   }
   return { topic, produced, byPartition, elapsedMs: performance.now() - started };
+}
+
+/**
+ * `value` with its `field` set to `now` minus the event's lag (`lagOf(its time)`), in the format it
+ * had (ISO string or epoch ms); unchanged when it is not a JSON object with a readable time there
+ * (poison records stay poison).
+ */
+export function restamp(value: string, field: string, now: number, lagOf: (ts: number) => number): string {
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return value;
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return value;
+  const t = obj[field];
+  const ts = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN;
+  if (!Number.isFinite(ts)) return value;
+  const at = now - lagOf(ts);
+  obj[field] = typeof t === 'number' ? at : new Date(at).toISOString();
+  return JSON.stringify(obj);
 }
 
 interface ProduceCliOptions {

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type AttributeValue, DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -15,6 +16,7 @@ import {
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-object-store.ts';
 import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-sink.ts';
 import { type AwsClients, createClients } from '../../functions/commons/clients.ts';
+import { EmfMetrics } from '../../functions/commons/powertools.ts';
 import type { Domain, LambdaKafkaEvent } from '../../functions/core/index.ts';
 import {
   type ConsumerDeps,
@@ -32,7 +34,9 @@ import type { EventSource } from '../../functions/ports/event-source.ts';
 import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
 import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
-import { endpoints } from '../../localstack/endpoints.ts';
+import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
+import { startAwsMetricsSampler } from '../../localstack/esm/aws-metrics.ts';
+import { LocalCloudWatch } from '../../localstack/esm/cloudwatch.ts';
 import {
   deployLocal,
   describeDeployed,
@@ -88,6 +92,18 @@ export interface LocalPipelineOptions {
   /** SDK clients of one consumer (fault injection). @default `clients` */
   readonly clientsFor?: (id: ConsumerId) => AwsClients;
   readonly metrics?: Metrics;
+  /**
+   * The emulator's CloudWatch, fed as on AWS: each consumer's EMF metrics (flushed after every
+   * invocation, as the Lambda handler does) and its function's `AWS/Lambda` metrics, under the
+   * deployed function names. Ignored for the consumers' metrics when `metrics` is given.
+   * @default no CloudWatch
+   */
+  readonly cloudWatch?: {
+    readonly sink: LocalCloudWatch;
+    /** The `Environment` dimension. */
+    readonly environment: string;
+    readonly functionNames: Readonly<Partial<Record<ConsumerId, string>>>;
+  };
   readonly verbose?: boolean;
 }
 
@@ -101,6 +117,12 @@ export interface LocalPipeline {
 const RUN = { ingest, enrich, windows, cep } as const;
 
 export async function startLocalPipeline(o: LocalPipelineOptions): Promise<LocalPipeline> {
+  const cw = o.cloudWatch;
+  const emf: Partial<Record<ConsumerId, EmfMetrics>> = {};
+  if (cw !== undefined && o.metrics === undefined) {
+    for (const id of CONSUMER_IDS)
+      emf[id] = new EmfMetrics(undefined, cw.environment, undefined, { emit: (d) => cw.sink.forward(d) });
+  }
   const producer: StringProducer = createProducer({
     bootstrapServers: o.brokers,
     auth: 'none',
@@ -122,7 +144,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
         client: clients.sqs,
         spill: objects,
       }),
-      metrics: o.metrics ?? NO_METRICS,
+      metrics: o.metrics ?? emf[id] ?? NO_METRICS,
     };
   };
   const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
@@ -144,8 +166,25 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
   const handlers: Record<string, LocalKafkaHandler> = {};
   const overrides: Record<string, Partial<MappingSettingsOverride>> = {};
   for (const id of CONSUMER_IDS) {
-    const h: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> =>
+    const run: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> =>
       RUN[id](deps[id], event as LambdaKafkaEvent);
+    const functionName = cw?.functionNames[id];
+    const h: LocalKafkaHandler =
+      cw === undefined
+        ? run
+        : async (event, context) => {
+            const t0 = performance.now();
+            let failed = true;
+            try {
+              const r = await run(event, context);
+              failed = false;
+              return r;
+            } finally {
+              emf[id]?.flush();
+              if (functionName !== undefined)
+                cw.sink.invocation(functionName, performance.now() - t0, failed);
+            }
+          };
     handlers[id] = o.wrap ? o.wrap(id, h) : h;
     overrides[id] = {
       topics: [id === 'ingest' || id === 'enrich' ? o.topics.raw : o.topics.enriched],
@@ -169,6 +208,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     async stop() {
       await running.stop();
       await producer.close();
+      await cw?.sink.drain();
     },
   };
 }
@@ -198,16 +238,32 @@ export function localClients(): AwsClients {
 export interface DeployedLocal {
   readonly resources: LocalResources;
   readonly topics: LocalTopics;
+  /** Every queue of the stage (poison and on-failure queues), as URLs. */
+  readonly queueUrls: readonly string[];
+  /** The deployed function name of each consumer (the `FunctionName` of its AWS/Lambda metrics). */
+  readonly functionNames: Readonly<Partial<Record<ConsumerId, string>>>;
 }
 
 export async function resolveDeployedLocal(cdkOut = join(REPO_ROOT, 'cdk.out')): Promise<DeployedLocal> {
   const defs = readMappings(cdkOut, 'local');
-  const state = await describeDeployed(defs.map((d) => d.stackName));
+  // The consumers' stacks, and the State stack beside them (its queues).
+  const stacks = defs.map((d) => d.stackName);
+  const state = await describeDeployed([...stacks, ...stacks.map((n) => n.replace(/Processing$/, 'State'))]);
   const env: Record<string, string> = {};
   for (const d of defs) {
     for (const [k, v] of Object.entries(d.environment)) {
       if (env[k] === undefined) env[k] = resolveValue(v, d.stackName, state);
     }
+  }
+  const queueUrls: string[] = [];
+  for (const resources of state.resources.values())
+    for (const r of resources.values())
+      if (r.ResourceType === 'AWS::SQS::Queue' && r.PhysicalResourceId) queueUrls.push(r.PhysicalResourceId);
+  const functionNames: Partial<Record<ConsumerId, string>> = {};
+  for (const d of defs) {
+    const name = state.resources.get(d.stackName)?.get(d.functionLogicalId)?.PhysicalResourceId;
+    if (name !== undefined && (CONSUMER_IDS as readonly string[]).includes(d.functionId))
+      functionNames[d.functionId as ConsumerId] = name;
   }
   const need = (k: string): string => {
     const v = env[k];
@@ -229,6 +285,8 @@ export async function resolveDeployedLocal(cdkOut = join(REPO_ROOT, 'cdk.out')):
       enriched: need(FUNCTION_ENV.enrichedEventsTopic),
       alerts: need(FUNCTION_ENV.alertsTopic),
     },
+    functionNames,
+    queueUrls,
   };
 }
 
@@ -264,6 +322,12 @@ export interface RunLocalInput {
   readonly out: string;
   /** Event pollers per mapping (each runs up to 5 invocations at once). @default the `local` environment's (1) */
   readonly pollers?: number;
+  /** Produce at this many events per second (live mode). @default as fast as possible */
+  readonly ratePerSecond?: number;
+  /** Stop producing after this many seconds. @default when the input ends */
+  readonly maxSeconds?: number;
+  /** Rewrite this event-time field to the time of the send (see `produceEvents`). @default as given */
+  readonly stampEventTime?: string;
   readonly onProgress?: (stage: string, count: number, fraction: number | undefined) => void;
   readonly log?: (line: string) => void;
 }
@@ -298,15 +362,28 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
   } finally {
     await admin.close();
   }
+  // The emulator's CloudWatch gets the metrics AWS would have: `tidewater dashboard` draws them.
+  const cloudWatch = new LocalCloudWatch(new CloudWatchClient(awsClientConfig(endpoints())));
   const pipeline = await startLocalPipeline({
     domain: input.domain,
     clients,
+    cloudWatch: { sink: cloudWatch, environment: 'local', functionNames: deployed.functionNames },
     resources: deployed.resources,
     topics: deployed.topics,
     brokers: kafkaBrokers,
     rawPartitions,
     groupPrefix: 'tidewater-local-run',
     ...(input.pollers === undefined ? {} : { mapping: { pollers: input.pollers } }),
+  });
+  const sampler = startAwsMetricsSampler({
+    sink: cloudWatch,
+    running: pipeline.running,
+    functionNames: deployed.functionNames,
+    brokers: kafkaBrokers,
+    sqs: clients.sqs,
+    queueUrls: deployed.queueUrls,
+    tableName: deployed.resources.table,
+    dynamodb: clients.dynamodb,
   });
   let produced = 0;
   try {
@@ -315,6 +392,9 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
       domain: input.domain,
       topic: deployed.topics.raw,
       brokers: kafkaBrokers,
+      ...(input.ratePerSecond === undefined ? {} : { ratePerSecond: input.ratePerSecond }),
+      ...(input.maxSeconds === undefined ? {} : { maxSeconds: input.maxSeconds }),
+      ...(input.stampEventTime === undefined ? {} : { stampEventTime: input.stampEventTime }),
       onProgress: (n, f) => input.onProgress?.('produce', n, f),
     });
     produced = r.produced;
@@ -322,6 +402,7 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
     await pipeline.running.waitUntilIdle({ timeoutMs: 3_600_000 });
     await flushWindows(pipeline.deps.windows, deployed.topics.enriched);
   } finally {
+    await sampler.stop().catch((err: unknown) => log(`metrics sampling failed: ${(err as Error).message}`));
     await pipeline.stop();
   }
   for (const folder of ['bronze', 'silver', 'gold', 'ops'])

@@ -62,6 +62,15 @@ interface RunOptions {
   readonly parquetWorkers?: string;
   readonly inlineParquet?: boolean;
   readonly pollers?: string;
+  readonly rate?: string;
+  readonly duration?: string;
+}
+
+/** A positive number of a flag (rates and seconds may be fractional), or a UserError. */
+function positiveNumber(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a positive number, got '${text}'`);
+  return n;
 }
 
 /** `200000`, `200_000`, `200k`, `1M` -> a non-negative integer, or undefined. */
@@ -224,7 +233,20 @@ function defaultRunWorkers(): number {
 export async function runCommand(options: RunOptions): Promise<void> {
   if (options.stack !== 'embedded' && options.stack !== 'local')
     throw new UserError(`--stack must be 'embedded' or 'local', got '${options.stack}'`);
-  if ((options.input === undefined) === (options.generate === undefined))
+  // Live mode (--stack local --rate R [--duration S]): a steady producer instead of a burst.
+  if (options.rate !== undefined && options.stack !== 'local')
+    throw new UserError('--rate applies to --stack local (a steady producer into the local broker)');
+  if (options.duration !== undefined && options.rate === undefined)
+    throw new UserError('--duration applies with --rate (give --rate R too)');
+  const rate = options.rate === undefined ? undefined : positiveNumber('--rate', options.rate);
+  const duration =
+    options.duration === undefined ? undefined : positiveNumber('--duration', options.duration);
+  let generate = options.generate;
+  if (rate !== undefined && duration !== undefined && options.input === undefined && generate === undefined)
+    generate = String(Math.max(1, Math.round(rate * duration)));
+  if (rate !== undefined && duration === undefined && options.input === undefined && generate === undefined)
+    throw new UserError('with --rate, give --duration S (or --generate N, or --input FILE)');
+  if ((options.input === undefined) === (generate === undefined))
     throw new UserError('give exactly one of --input FILE or --generate N');
   const batchSize = positive('--batch-size', options.batchSize);
   const checkpointRecords = positive('--checkpoint', options.checkpoint);
@@ -257,9 +279,8 @@ export async function runCommand(options: RunOptions): Promise<void> {
     fileSource = new JsonlFileSource(options.input);
     source = fileSource;
   } else {
-    const n = countOf(options.generate!);
-    if (n === undefined)
-      throw new UserError(`--generate must be a number of events, got '${options.generate}'`);
+    const n = countOf(generate!);
+    if (n === undefined) throw new UserError(`--generate must be a number of events, got '${generate}'`);
     source = new GeneratorSource(domain, n, {
       seed,
       anomalies: true,
@@ -296,6 +317,12 @@ export async function runCommand(options: RunOptions): Promise<void> {
             source,
             out,
             ...(pollers === undefined ? {} : { pollers }),
+            ...(rate === undefined ? {} : { ratePerSecond: rate }),
+            ...(duration === undefined ? {} : { maxSeconds: duration }),
+            // Live mode over the generator: event time is the time of the send (lags kept).
+            ...(rate !== undefined && options.input === undefined
+              ? { stampEventTime: domain.eventTimeField }
+              : {}),
             onProgress: (_stage, count, fraction) =>
               bar.update({ fraction, count, elapsedMs: performance.now() - started }),
           })
@@ -397,6 +424,14 @@ export function register(program: Command): void {
       '--pollers <n>',
       "with --stack local: event pollers per event source mapping, each running up to 5 invocations at once over partitions of its own, as on AWS (default: the local environment's, 1)",
     )
+    .option(
+      '--rate <events/s>',
+      'with --stack local: produce at this steady rate instead of as fast as possible (live mode; watch with `tidewater tail alerts`)',
+    )
+    .option(
+      '--duration <seconds>',
+      'with --rate: produce for this long (rate x duration generated events unless --generate or --input says otherwise)',
+    )
     .addHelpText(
       'after',
       `
@@ -408,7 +443,8 @@ Exit codes: 0 ok; 2 a usage or input/output problem; 3 the conservation check fa
 
 Examples:
   tidewater run --generate 200000 --out ./lakehouse --report ./lakehouse/report.html
-  tidewater run --input events.jsonl --out /tmp/lake --json`,
+  tidewater run --input events.jsonl --out /tmp/lake --json
+  tidewater run --stack local --rate 200 --duration 300      # live: then 'tidewater tail alerts' elsewhere`,
     )
     .action(async (options: RunOptions) => {
       await runCommand(options);

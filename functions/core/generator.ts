@@ -56,6 +56,17 @@ export interface GeneratorOptions {
   readonly poisonRate?: number;
   /** Share of records that are duplicates of an earlier one. @default 0 */
   readonly duplicateRate?: number;
+  /**
+   * Arrival time of the simulation's start, epoch ms (live runs: now). @default the domain's
+   * `generator.start`
+   */
+  readonly startMs?: number;
+  /**
+   * Events per second of arrival time at which sessions start (live runs: the produce rate). Each
+   * session spreads its events over minutes, so a short run's arrival times span a few minutes
+   * whatever the rate. @default the domain's `generator.events_per_second`
+   */
+  readonly eventsPerSecond?: number;
 }
 
 /**
@@ -175,7 +186,11 @@ export function* generateEvents(
   count: number,
   options: GeneratorOptions = {},
 ): Generator<GeneratedRecord> {
-  const g = domain.generator;
+  const g = {
+    ...domain.generator,
+    ...(options.startMs === undefined ? {} : { startMs: options.startMs }),
+    ...(options.eventsPerSecond === undefined ? {} : { eventsPerSecond: options.eventsPerSecond }),
+  };
   const rng = new Random(options.seed ?? 1);
   const cep = domain.cep;
   const patterns = cep?.patterns;

@@ -107,7 +107,14 @@ export {
 } from './kafka.ts';
 export * from './model.ts';
 export { Random, Zipf } from './random.ts';
-export { type LayerSchemas, layerSchemas, silverColumns, silverColumnType } from './schemas.ts';
+export {
+  deterministicColumns,
+  type LayerSchemas,
+  layerSchemas,
+  PROCESSING_TIME_COLUMNS,
+  silverColumns,
+  silverColumnType,
+} from './schemas.ts';
 export { parseIsoTimestamp, utcDate, utcHour } from './time.ts';
 export {
   compileValidator,

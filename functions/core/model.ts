@@ -12,6 +12,12 @@ export interface ColumnSpec {
   readonly type: ColumnType;
   /** @default true */
   readonly nullable?: boolean;
+  /**
+   * A processing-time column (SPEC §2) that the Parquet writer fills with the time of the write
+   * (epoch ms) in every row that has no value for it: rows never carry it through a stage.
+   * @default false
+   */
+  readonly writeTime?: boolean;
 }
 
 /** A cell value: strings, numbers (int64 offsets fit in a double up to 2^53), booleans, or null. `date` cells are 'YYYY-MM-DD'. */

@@ -18,6 +18,26 @@ export interface LayerSchemas {
   readonly all: readonly TableSchema[];
 }
 
+/**
+ * The processing-time columns (SPEC §2): `processed_at` (every silver and gold row: when it was
+ * written) and `detected_at` (alerts: when the cep consumer decided it). They are the only columns
+ * that may differ between two runs over the same input: comparisons of runs drop exactly these.
+ */
+export const PROCESSING_TIME_COLUMNS = ['processed_at', 'detected_at'] as const;
+
+/** `processed_at`: filled by the writer with the time of the write. */
+const PROCESSED_AT: ColumnSpec = {
+  name: 'processed_at',
+  type: 'timestamp_ms',
+  nullable: false,
+  writeTime: true,
+};
+
+/** The table's columns without the processing-time ones (what two runs must agree on). */
+export function deterministicColumns(schema: TableSchema): ColumnSpec[] {
+  return schema.columns.filter((c) => !(PROCESSING_TIME_COLUMNS as readonly string[]).includes(c.name));
+}
+
 const COLUMN_TYPE: Record<FieldType, ColumnType> = {
   string: 'string',
   number: 'double',
@@ -52,6 +72,7 @@ export function silverColumns(domain: Domain): ColumnSpec[] {
     cols.push({ name: domain.enrichment.currency.output, type: 'double', nullable: true });
   if (domain.enrichment.geo)
     cols.push({ name: domain.enrichment.geo.output, type: 'string', nullable: true });
+  cols.push(PROCESSED_AT);
   return cols;
 }
 
@@ -68,10 +89,14 @@ export function windowTableSchema(domain: Domain, w: WindowSpec): TableSchema {
     if (agg === 'count') cols.push({ name: 'event_count', type: 'int64', nullable: false });
     else if (w.measure) cols.push({ name: `${w.measure.as}_${agg}`, type: 'double', nullable: true });
   }
+  cols.push(PROCESSED_AT);
   return { path: w.table, columns: cols, partitionBy: startCol };
 }
 
-/** `gold/alerts`: alert_id, pattern, severity, <key field>, <dedup field>, ts, details (JSON). */
+/**
+ * `gold/alerts`: alert_id, pattern, severity, <key field>, <dedup field>, ts, details (JSON),
+ * detected_at (set by the cep stage when the pattern fired), processed_at.
+ */
 export function alertsTableSchema(domain: Domain): TableSchema {
   return {
     path: 'gold/alerts',
@@ -84,6 +109,8 @@ export function alertsTableSchema(domain: Domain): TableSchema {
       { name: domain.dedupField, type: 'string', nullable: false },
       { name: 'ts', type: 'timestamp_ms', nullable: false },
       { name: 'details', type: 'string', nullable: false },
+      { name: 'detected_at', type: 'timestamp_ms', nullable: false },
+      PROCESSED_AT,
     ],
   };
 }
@@ -109,6 +136,7 @@ export function lateEventsTableSchema(domain: Domain): TableSchema {
       { name: 'topic', type: 'string', nullable: false },
       { name: 'partition', type: 'int32', nullable: false },
       { name: 'offset', type: 'int64', nullable: false },
+      PROCESSED_AT,
     ],
   };
 }

@@ -65,6 +65,11 @@ export interface SilverEvent extends KafkaCoordinates {
   readonly id: string;
   /** Value of the event-type field. */
   readonly type: string;
+  /**
+   * Kafka timestamp of the record the event was read from, where a stage reads it from a topic
+   * (the enriched topic, for windows and cep on AWS); latency metrics only. @default unknown
+   */
+  readonly kafkaTs?: number;
 }
 
 export type ValidationResult =

@@ -5,7 +5,7 @@
  * - generated from the YAML, for any domain: one view per window definition (`<window>_over_time`),
  *   alerts by pattern and hour (`alerts_by_pattern_hourly`), events by the geo enrichment's output
  *   (`events_by_<output>`), pipeline quality (`pipeline_quality`) and, when the layers carry a
- *   processing time, freshness (`layer_freshness`);
+ *   processing time, freshness (`freshness`: event time to silver row and to alert, p50/p99/max per hour);
  * - declared by the domain (`views:` in its YAML): SQL files next to the YAML, or inline. A view
  *   says which columns of which tables it reads (`requires`), and a domain that lacks one of them is
  *   a config error when the domain is loaded, never a broken view at query time.
@@ -330,18 +330,48 @@ export function generatedViews(domain: Domain, tables: readonly TableSchema[]): 
 
   const silver = byPath.get('silver/events');
   if (silver?.columns.some((c) => c.name === 'processed_at')) {
+    const t = domain.eventTimeField;
+    const stats = (from: string) =>
+      `  SELECT\n    processing_hour,\n    count(*) AS n,\n    approx_percentile(ms, 0.5) AS p50,\n    approx_percentile(ms, 0.99) AS p99,\n    max(ms) AS mx\n  FROM ${from}\n  GROUP BY processing_hour`;
     views.push({
-      name: 'layer_freshness',
+      name: 'freshness',
       description:
-        'Per UTC hour of event time: silver events and their processing lag (processed_at - event time), in milliseconds.',
+        'Freshness per UTC hour of processing time: how long events took from their event time to a silver row (processed_at) and to an alert (detected_at), p50/p99/max in milliseconds, with the rows behind each figure. Processing time minus event time, so it includes producer delay and replays.',
       columns: [
-        { name: 'event_hour_start', type: 'timestamp' },
-        { name: 'events', type: 'bigint' },
-        { name: 'avg_lag_ms', type: 'double' },
-        { name: 'max_lag_ms', type: 'bigint' },
+        { name: 'processing_hour', type: 'timestamp' },
+        { name: 'silver_rows', type: 'bigint' },
+        { name: 'p50_event_to_silver_ms', type: 'double' },
+        { name: 'p99_event_to_silver_ms', type: 'double' },
+        { name: 'max_event_to_silver_ms', type: 'double' },
+        { name: 'alert_rows', type: 'bigint' },
+        { name: 'p50_event_to_alert_ms', type: 'double' },
+        { name: 'p99_event_to_alert_ms', type: 'double' },
+        { name: 'max_event_to_alert_ms', type: 'double' },
       ],
-      requires: { events: [domain.eventTimeField, 'processed_at'] },
-      sql: `SELECT\n  date_trunc('hour', ${domain.eventTimeField}) AS event_hour_start,\n  count(*) AS events,\n  avg(CAST(date_diff('millisecond', ${domain.eventTimeField}, processed_at) AS double)) AS avg_lag_ms,\n  max(date_diff('millisecond', ${domain.eventTimeField}, processed_at)) AS max_lag_ms\nFROM events\nGROUP BY date_trunc('hour', ${domain.eventTimeField})`,
+      requires: { events: [t, 'processed_at'], alerts: ['ts', 'detected_at'] },
+      // approx_percentile and to_unixtime are Trino's; DuckDB gets them as macros (Lakehouse.open).
+      sql: [
+        'WITH silver AS (',
+        `  SELECT\n    date_trunc('hour', processed_at) AS processing_hour,\n    round((to_unixtime(processed_at) - to_unixtime(${t})) * 1000) AS ms\n  FROM events`,
+        '),',
+        'alerted AS (',
+        "  SELECT\n    date_trunc('hour', detected_at) AS processing_hour,\n    round((to_unixtime(detected_at) - to_unixtime(ts)) * 1000) AS ms\n  FROM alerts",
+        '),',
+        `s AS (\n${stats('silver')}\n),`,
+        `a AS (\n${stats('alerted')}\n)`,
+        'SELECT',
+        '  COALESCE(s.processing_hour, a.processing_hour) AS processing_hour,',
+        '  COALESCE(s.n, CAST(0 AS bigint)) AS silver_rows,',
+        '  s.p50 AS p50_event_to_silver_ms,',
+        '  s.p99 AS p99_event_to_silver_ms,',
+        '  s.mx AS max_event_to_silver_ms,',
+        '  COALESCE(a.n, CAST(0 AS bigint)) AS alert_rows,',
+        '  a.p50 AS p50_event_to_alert_ms,',
+        '  a.p99 AS p99_event_to_alert_ms,',
+        '  a.mx AS max_event_to_alert_ms',
+        'FROM s',
+        'FULL OUTER JOIN a ON s.processing_hour = a.processing_hour',
+      ].join('\n'),
       source,
       origin: 'generated',
     });

@@ -209,6 +209,10 @@ export class Lakehouse {
     const lakehouse = new Lakehouse(root, instance, conn);
     try {
       await conn.run("SET TimeZone = 'UTC'");
+      // Two Trino functions under their Athena names, so one view SQL runs on both engines:
+      // percentiles (exact here, approximate on Athena) and epoch seconds as a double.
+      await conn.run('CREATE MACRO approx_percentile(x, p) AS quantile_cont(x, p)');
+      await conn.run('CREATE MACRO to_unixtime(t) AS epoch(t)');
       await lakehouse.createTableViews(
         options.tables ?? (options.domain ? lakehouseTables(options.domain) : []),
       );

@@ -50,6 +50,8 @@ export class CepStage {
   private readonly engine: CepEngine;
   private readonly alertsSchema: TableSchema;
   private pending: Row[] = [];
+  /** The Kafka timestamp of each pending alert's triggering record, when known (latency metrics). */
+  private pendingKafkaTs: number[] = [];
   private maxTs = Number.NEGATIVE_INFINITY;
   /** Per-key store mode: the store, the items loaded (null: none), the keys changed since the commit. */
   private readonly keys: KeyStateStore<CepKeyState> | undefined;
@@ -90,6 +92,7 @@ export class CepStage {
     if (this.keys !== undefined) await this.loadKeys(this.keys, events);
     const engine = this.engine;
     const byPattern: Record<string, number> = {};
+    const clock = this.ctx.clock ?? Date.now;
     let alerts = 0;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -97,7 +100,10 @@ export class CepStage {
       const fired = engine.process(e);
       for (let j = 0; j < fired.length; j++) {
         const a = fired[j]!;
+        // Processing time of the decision (SPEC §2): the only alert column two runs may disagree on.
+        a['detected_at'] = clock();
         this.pending.push(a);
+        if (e.kafkaTs !== undefined) this.pendingKafkaTs.push(e.kafkaTs);
         const p = String(a['pattern']);
         byPattern[p] = (byPattern[p] ?? 0) + 1;
         alerts++;
@@ -134,6 +140,21 @@ export class CepStage {
     const n = await writeRows(this.ctx, this.alertsSchema, alerts, range, written);
     this.ctx.metrics.count('RecordsOut', n, { layer: 'gold' });
     if (alerts.length > 0 && this.ctx.alerts !== undefined) await this.ctx.alerts.send(alerts);
+    if (alerts.length > 0) {
+      // Event time (and the cep input's Kafka timestamp) to the alert written and published.
+      const writtenAt = (this.ctx.clock ?? Date.now)();
+      const consumer = { consumer: CONSUMERS.cep };
+      this.ctx.metrics.latency(
+        'EventToOutputLatency',
+        alerts.map((a) => writtenAt - Number(a['ts'])),
+        consumer,
+      );
+      this.ctx.metrics.latency(
+        'KafkaToOutputLatency',
+        this.pendingKafkaTs.map((t) => writtenAt - t),
+        consumer,
+      );
+    }
     const store = this.keys;
     if (store !== undefined) {
       // The changed keys go out before the fence moves (outputs before state, SPEC §5).
@@ -159,6 +180,7 @@ export class CepStage {
     );
     if (store !== undefined) this.committedMaxTs = maxTs;
     this.pending = [];
+    this.pendingKafkaTs = [];
     return { range, alerts: n, written };
   }
 }

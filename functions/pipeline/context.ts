@@ -33,7 +33,7 @@ export interface StageContext {
   readonly cepKeys?: KeyStateStore<CepKeyState>;
   /** Used by the cep stage when given (besides `gold/alerts`). */
   readonly alerts?: AlertSink;
-  /** Wall clock for bronze `ingest_ts`. @default Date.now */
+  /** Wall clock for bronze `ingest_ts`, `processed_at` and alerts' `detected_at`. @default Date.now */
   readonly clock?: () => number;
   /** Parquet options of every file written. @default zstd, one row group per file */
   readonly parquet?: ParquetEncodeOptions;

@@ -131,6 +131,8 @@ export class EnrichStage {
     const forward: SilverEvent[] = [];
     const letters: DeadLetter[] = [];
     const valid: SilverEvent[] = [];
+    /** The Kafka timestamp of each valid event's record (latency metrics). */
+    const validKafkaTs: number[] = [];
     const poisonByCode: Record<string, number> = {};
     let duplicates = 0;
     let maxKafkaTs = Number.NEGATIVE_INFINITY;
@@ -144,7 +146,9 @@ export class EnrichStage {
         continue;
       }
       valid.push(r.event);
+      validKafkaTs.push(record.kafkaTs);
     }
+    const forwardKafkaTs: number[] = [];
     const dedup = this.dedup;
     const answers =
       dedup === null
@@ -162,12 +166,27 @@ export class EnrichStage {
       }
       rows.push(e.row);
       forward.push(e);
+      forwardKafkaTs.push(validKafkaTs[i]!);
     }
     ctx.metrics.count('RecordsIn', records.length, { layer: 'silver' });
     // Dead letters first: a poison record must be stored before its batch counts as processed.
     if (letters.length > 0) await ctx.deadLetters!.send(range, letters);
     const silverRows = await writeRows(ctx, this.silver, rows, range, written);
     ctx.metrics.count('RecordsOut', silverRows, { layer: 'silver' });
+    if (forward.length > 0) {
+      const writtenAt = (ctx.clock ?? Date.now)();
+      const consumer = { consumer: CONSUMERS.enrich };
+      ctx.metrics.latency(
+        'EventToOutputLatency',
+        forward.map((e) => writtenAt - e.ts),
+        consumer,
+      );
+      ctx.metrics.latency(
+        'KafkaToOutputLatency',
+        forwardKafkaTs.map((t) => writtenAt - t),
+        consumer,
+      );
+    }
     if (letters.length > 0) ctx.metrics.count('DeadLettered', letters.length);
     if (duplicates > 0) ctx.metrics.count('Duplicates', duplicates);
     return {

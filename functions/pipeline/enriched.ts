@@ -51,5 +51,15 @@ export function decodeEnrichedRecord(domain: Domain, record: SourceRecord): Silv
   const type = row[domain.eventTypeField];
   if (typeof ts !== 'number' || typeof key !== 'string' || typeof id !== 'string' || typeof type !== 'string')
     throw new EnrichedRecordError(record, 'value is not a silver row of this domain');
-  return { row, ts, key, id, type, topic: record.topic, partition: record.partition, offset: record.offset };
+  return {
+    row,
+    ts,
+    key,
+    id,
+    type,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    kafkaTs: record.kafkaTs,
+  };
 }

@@ -1,7 +1,7 @@
 import type { SourceRange } from '../adapters/parquet/partition.ts';
 import { BRONZE_RAW_EVENTS, bronzeRow } from '../core/index.ts';
 import { batchRange, type SourceBatch } from '../ports/event-source.ts';
-import type { StageContext } from './context.ts';
+import { CONSUMERS, type StageContext } from './context.ts';
 import { emptyWritten, type Written, writeRows } from './write.ts';
 
 /**
@@ -32,5 +32,11 @@ export async function ingestBatch(ctx: StageContext, batch: SourceBatch): Promis
   ctx.metrics.count('RecordsIn', rows.length, { layer: 'bronze' });
   const bronzeRows = await writeRows(ctx, BRONZE_RAW_EVENTS, rows, range, written);
   ctx.metrics.count('RecordsOut', bronzeRows, { layer: 'bronze' });
+  const writtenAt = (ctx.clock ?? Date.now)();
+  ctx.metrics.latency(
+    'KafkaToOutputLatency',
+    batch.records.map((r) => writtenAt - r.kafkaTs),
+    { consumer: CONSUMERS.ingest },
+  );
   return { range, records: batch.records.length, bronzeRows, written };
 }

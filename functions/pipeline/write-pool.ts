@@ -25,8 +25,11 @@ import type { Row, TableSchema } from '../core/index.ts';
 
 /** Deferred table writes in a {@link StageContext}; see `writeRows`. */
 export interface TableWrites {
-  /** Queues the write of `rows` (all of them will be written); resolves once posted. */
-  submit(schema: TableSchema, rows: readonly Row[], source: SourceRange): Promise<void>;
+  /**
+   * Queues the write of `rows` (all of them will be written); resolves once posted. `writtenAt`
+   * fills the processing-time columns. @default Date.now()
+   */
+  submit(schema: TableSchema, rows: readonly Row[], source: SourceRange, writtenAt?: number): Promise<void>;
   /** Resolves when every submitted write is done; rejects with the first failure. */
   drain(): Promise<void>;
   /** Objects written so far. */
@@ -113,12 +116,17 @@ export class ParquetWritePool implements TableWrites {
     return this.jobs.size;
   }
 
-  async submit(schema: TableSchema, rows: readonly Row[], source: SourceRange): Promise<void> {
+  async submit(
+    schema: TableSchema,
+    rows: readonly Row[],
+    source: SourceRange,
+    writtenAt: number = Date.now(),
+  ): Promise<void> {
     if (rows.length === 0) return;
     while (this.failure === undefined && this.jobs.size >= this.maxInFlight) await this.wait();
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('ParquetWritePool: submit() after close()');
-    const parts = tableParts(schema, rows, source);
+    const parts = tableParts(schema, rows, source, writtenAt);
     const transfer = parts.flatMap((p) => columnBuffers(p.columns));
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.running < slot.running) slot = s;

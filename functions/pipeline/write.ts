@@ -13,7 +13,8 @@ export function emptyWritten(): Written {
 }
 
 /**
- * Writes `rows` of one table as Parquet, one object per Hive partition, named from `source`.
+ * Writes `rows` of one table as Parquet, one object per Hive partition, named from `source`, with
+ * `processed_at` (the table's `writeTime` columns) set to the time of the write on `ctx.clock`.
  * Adds what was written to `into`; returns the number of rows written. With `ctx.writes` the
  * write is only queued: the rows are counted in `into` now, the objects listed by `ctx.writes`.
  */
@@ -25,13 +26,15 @@ export async function writeRows(
   into: Written,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  // The processing time of these rows (`processed_at`, SPEC §2): now, on the stage's clock.
+  const writtenAt = (ctx.clock ?? Date.now)();
   if (ctx.writes !== undefined) {
     // Every row lands in one partition's object (groupByPartition), so all are counted now.
-    await ctx.writes.submit(schema, rows, source);
+    await ctx.writes.submit(schema, rows, source, writtenAt);
     into.rows[schema.path] = (into.rows[schema.path] ?? 0) + rows.length;
     return rows.length;
   }
-  const objects = await writeTable(ctx.objects, schema, rows, source, ctx.parquet);
+  const objects = await writeTable(ctx.objects, schema, rows, source, { ...ctx.parquet, writtenAt });
   let n = 0;
   for (const o of objects) {
     into.objects.push(o);

@@ -189,12 +189,20 @@ export const environmentConfigSchema = z
          * cannot keep up and batches slow down.
          */
         stateThrottleAlarmThreshold: z.int().min(1).default(50),
+        /**
+         * p99 of event time to alert (ms, the cep consumer's `EventToOutputLatency` over 5
+         * minutes) at or above which the alert-latency alarm fires. It includes two batching
+         * windows (enrich, then cep) and the producers' own delay: keep it above
+         * 2 × `maxBatchingWindowSeconds` plus a few seconds.
+         */
+        alertLatencyP99AlarmMs: z.int().min(100).max(3_600_000).default(10_000),
       })
       .default({
         logRetentionDays: 30,
         offsetLagAlarmThreshold: 10_000,
         deadLetterDepthAlarmThreshold: 1,
         stateThrottleAlarmThreshold: 50,
+        alertLatencyP99AlarmMs: 10_000,
       }),
   })
   .superRefine((cfg, ctx) => {
@@ -233,6 +241,18 @@ export const environmentConfigSchema = z
           });
         }
       }
+    }
+    // An event reaches an alert through two batching windows (enrich, cep): a threshold below
+    // them would keep the alert-latency alarm firing.
+    const windowMs = (name: 'enrich' | 'cep') =>
+      1000 * ({ ...cfg.consumers.defaults, ...cfg.consumers[name] }.maxBatchingWindowSeconds ?? 0.5);
+    const floorMs = windowMs('enrich') + windowMs('cep');
+    if (cfg.observability.alertLatencyP99AlarmMs <= floorMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['observability', 'alertLatencyP99AlarmMs'],
+        message: `${cfg.observability.alertLatencyP99AlarmMs} ms is not above the two batching windows an alert waits for (enrich + cep: ${floorMs} ms); the alarm would always fire: raise it above ${floorMs}`,
+      });
     }
     for (const [name, consumer] of Object.entries(cfg.consumers)) {
       const merged = { ...cfg.consumers.defaults, ...consumer };

@@ -12,7 +12,8 @@
  * - `Pattern` is the CEP pattern (`velocity_spike`, `amount_anomaly`, ...),
  * - `Window` is a window name of the domain (`tumbling_1m`, `sliding_5m`, `sessions` for payments),
  * - `Consumer` is `ingest` | `enrich` | `windows` | `cep`.
- * Unit `Count` for all; statistic `Sum`.
+ * Unit `Count` and statistic `Sum` for the counters; the latencies (`LATENCY_METRICS`) are in
+ * `Milliseconds`, one value per output record (up to 100 per invocation), read as percentiles.
  */
 export const METRIC_NAMESPACE = 'Tidewater';
 export const METRIC_SERVICE = 'tidewater';
@@ -43,6 +44,30 @@ export const METRICS = {
   StateColdLoads: { name: 'StateColdLoads', dimensions: ['service', 'Environment', 'Consumer'] },
   /** Compacted snapshots written instead of a delta (`functions/state/partition-state.ts`). */
   StateSnapshots: { name: 'StateSnapshots', dimensions: ['service', 'Environment', 'Consumer'] },
+} as const;
+
+/**
+ * Latency of a consumer's outputs, once written (functions/ports/metrics.ts), per `Consumer`:
+ * ingest (bronze rows), enrich (silver rows), cep (alerts, written to gold and published). Read
+ * with percentile statistics (p50, p99): the values are a distribution, recorded as EMF value
+ * arrays, never summed.
+ */
+export const LATENCY_METRICS = {
+  /** Event time (`ts`) to the output written: what a user of the data waits; enrich and cep. */
+  EventToOutputLatency: {
+    name: 'EventToOutputLatency',
+    dimensions: ['service', 'Environment', 'Consumer'],
+    consumers: ['enrich', 'cep'],
+  },
+  /**
+   * Kafka timestamp of the record the consumer read to its output written: the consumer's own
+   * hop (batching window, poll, processing, writes); ingest, enrich and cep.
+   */
+  KafkaToOutputLatency: {
+    name: 'KafkaToOutputLatency',
+    dimensions: ['service', 'Environment', 'Consumer'],
+    consumers: ['ingest', 'enrich', 'cep'],
+  },
 } as const;
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;

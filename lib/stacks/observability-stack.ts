@@ -10,7 +10,13 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConsumerName, EnvironmentConfig } from '../config/environment-config.ts';
 import type { KafkaConsumerFunction } from '../constructs/kafka-consumer-function.ts';
-import { LAYERS, METRIC_NAMESPACE, METRIC_SERVICE, METRICS } from '../observability/metric-contract.ts';
+import {
+  LATENCY_METRICS,
+  LAYERS,
+  METRIC_NAMESPACE,
+  METRIC_SERVICE,
+  METRICS,
+} from '../observability/metric-contract.ts';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -24,8 +30,10 @@ const PERIOD = Duration.minutes(5);
 
 /**
  * Dashboard (per consumer: invocations, errors, p99 duration, throttles, OffsetLag; dead-letter
- * depth; records in/out per layer; alerts per pattern; late events; the state table's consumed
- * capacity and throttling) and alarms routed to an encrypted SNS topic.
+ * depth; event-to-output and Kafka-to-output latency p50/p99; records in/out per layer; alerts per
+ * pattern; late events; the state table's consumed capacity and throttling) and alarms (among
+ * them p99 event-to-alert above `observability.alertLatencyP99AlarmMs`) routed to an encrypted
+ * SNS topic.
  */
 export class ObservabilityStack extends Stack {
   readonly alarmTopic: sns.Topic;
@@ -150,6 +158,33 @@ export class ObservabilityStack extends Stack {
         label: '',
         period: PERIOD,
       });
+    // Latency: percentiles of the values each invocation records (EMF value arrays), per consumer.
+    const latency = (metricName: string, consumer: string, p: 50 | 99, label?: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: METRIC_SERVICE, Environment: config.name, Consumer: consumer },
+        statistic: cloudwatch.Stats.percentile(p),
+        period: PERIOD,
+        ...(label === undefined ? {} : { label }),
+      });
+    const percentiles = (m: { readonly name: string; readonly consumers: readonly string[] }) =>
+      m.consumers.flatMap((c) => [latency(m.name, c, 50, `${c} p50`), latency(m.name, c, 99, `${c} p99`)]);
+    const alertP99 = latency(LATENCY_METRICS.EventToOutputLatency.name, 'cep', 99);
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Event time to output (ms): enrich = silver, cep = alert',
+        left: percentiles(LATENCY_METRICS.EventToOutputLatency),
+        leftAnnotations: [{ value: obs.alertLatencyP99AlarmMs, label: 'alarm: p99 event to alert' }],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Kafka record to output per consumer hop (ms)',
+        left: percentiles(LATENCY_METRICS.KafkaToOutputLatency),
+        width: 12,
+      }),
+    );
+
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Records in per layer',
@@ -267,10 +302,20 @@ export class ObservabilityStack extends Stack {
       );
     }
     alarm(
+      'AlertLatency-P99',
+      alertP99,
+      obs.alertLatencyP99AlarmMs,
+      `p99 of event time to alert ≥ ${obs.alertLatencyP99AlarmMs} ms over 5 minutes: alerts come late. Look at the cep and enrich hops (Kafka record to output), their OffsetLag and duration: a consumer falling behind, or producers sending events late.`,
+    );
+    alarm(
       'PoisonDepth',
       dlqDepth(props.poisonQueue),
       obs.deadLetterDepthAlarmThreshold,
       'Poison records are waiting in the dead-letter queue; once their cause is fixed, `tidewater redrive --queue <its URL>` puts them back into Kafka.',
+    );
+    // Every alarm above, with its state, at the bottom of the dashboard.
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
   }
 }

@@ -270,6 +270,10 @@ function arnOf(type: string, physicalId: string, region: string, account: string
       return `arn:aws:s3:::${physicalId}`;
     case 'AWS::SNS::Topic':
       return physicalId;
+    case 'AWS::CloudWatch::Alarm':
+      return physicalId.startsWith('arn:')
+        ? physicalId
+        : `arn:aws:cloudwatch:${region}:${account}:alarm:${physicalId}`;
     default:
       return physicalId.startsWith('arn:') ? physicalId : undefined;
   }

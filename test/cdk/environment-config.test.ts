@@ -142,6 +142,31 @@ describe('bad configuration', () => {
     );
   });
 
+  it('names the key path of a bad alert-latency alarm threshold', () => {
+    // Prepare
+    const doc = variant((d) => {
+      d['observability'] = { alertLatencyP99AlarmMs: 'fast' };
+    });
+
+    // Act & Assess
+    expect(() => parseEnvironmentConfig(doc, 'dev.yaml')).toThrow(
+      /dev\.yaml[\s\S]*observability\.alertLatencyP99AlarmMs/,
+    );
+  });
+
+  it('refuses an alert-latency threshold the two batching windows alone would reach', () => {
+    // Prepare: 1 s windows on enrich and cep make 2 s before any processing.
+    const doc = variant((d) => {
+      d['observability'] = { alertLatencyP99AlarmMs: 1_500 };
+      d['consumers'] = { defaults: { maxBatchingWindowSeconds: 1 } };
+    });
+
+    // Act & Assess
+    expect(() => parseEnvironmentConfig(doc, 'test')).toThrow(
+      /observability\.alertLatencyP99AlarmMs: 1500 ms is not above the two batching windows .*2000 ms/,
+    );
+  });
+
   it('rejects an unknown key with its path', () => {
     // Prepare
     const doc = variant((d) => {

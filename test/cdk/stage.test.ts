@@ -517,7 +517,7 @@ describe('observability', () => {
     const t = dev.template('Observability');
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(4 * 3 + 2);
+    expect(alarms.length).toBe(4 * 3 + 3);
     for (const a of alarms) {
       expect(JSON.stringify(a.Properties?.['AlarmActions'])).toMatch(/^\[\{"Ref":"AlarmTopic[0-9A-F]+"\}\]$/);
     }
@@ -540,6 +540,43 @@ describe('observability', () => {
       Namespace: 'AWS/Lambda',
       Threshold: 100_000,
     });
+  });
+
+  it('alarms on p99 event-to-alert latency above the environment threshold, on the cep consumer', () => {
+    // Assess
+    for (const [env, threshold] of [
+      [prod, 5_000],
+      [local, 3_000],
+    ] as const) {
+      env.template('Observability').hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'EventToOutputLatency',
+        Namespace: METRIC_NAMESPACE,
+        ExtendedStatistic: 'p99',
+        Threshold: threshold,
+        Dimensions: Match.arrayWith([{ Name: 'Consumer', Value: 'cep' }]),
+      });
+    }
+  });
+
+  it('charts p50 and p99 of event-to-output and Kafka-to-output latency per consumer', () => {
+    // Assess
+    const [dashboard] = Object.values(
+      resourcesOf(dev.template('Observability'), 'AWS::CloudWatch::Dashboard'),
+    );
+    const body = JSON.stringify(dashboard?.Properties?.['DashboardBody']);
+    for (const [metric, consumers] of [
+      ['EventToOutputLatency', ['enrich', 'cep']],
+      ['KafkaToOutputLatency', ['ingest', 'enrich', 'cep']],
+    ] as const) {
+      for (const consumer of consumers) {
+        for (const p of ['p50', 'p99']) {
+          expect(body).toMatch(
+            new RegExp(`${metric}.{0,200}Consumer.{0,10}${consumer}.{0,300}stat.{0,10}${p}`),
+          );
+        }
+      }
+    }
+    expect(body).toContain('alarm: p99 event to alert');
   });
 
   it('charts invocations, errors, p99, throttles, offset lag, dead letters, layers, alerts and late events', () => {

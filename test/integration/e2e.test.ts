@@ -22,6 +22,7 @@ import { ensureTopic } from '../../localstack/topics.ts';
 import {
   createResources,
   drainQueue,
+  earlyOrMissingDetections,
   embeddedRun,
   type Resources,
   rawRecords,
@@ -126,6 +127,14 @@ describe(`the pipeline on the local stack (${COUNT} events)`, () => {
     expect(Math.abs(rows - (reference.counts['gold/window_tumbling_1m'] ?? 0))).toBeLessThanOrEqual(
       rows * 0.05,
     );
+  });
+
+  // Kafka's record timestamps are the broker's clock at produce time: an alert decided before its
+  // input was in Kafka would be a wrong clock or a detected_at taken from the event.
+  it('stamps every alert with a detected_at no earlier than its input reached Kafka', () => {
+    expect(local.alertTimings.length).toBe(local.counts['gold/alerts']);
+    expect(local.alertTimings.length).toBeGreaterThan(0);
+    expect(earlyOrMissingDetections(local.alertTimings)).toEqual([]);
   });
 
   it('alerts every labelled anomaly scenario', () => {

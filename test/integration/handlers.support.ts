@@ -32,7 +32,12 @@ import type {
   Row,
   SilverEvent,
 } from '../../functions/core/index.ts';
-import { generateEvents, loadDomain } from '../../functions/core/index.ts';
+import {
+  deterministicColumns,
+  generateEvents,
+  loadDomain,
+  PROCESSING_TIME_COLUMNS,
+} from '../../functions/core/index.ts';
 import {
   type ConsumerDeps,
   cep,
@@ -200,6 +205,17 @@ export class MemoryAlerts implements AlertSink {
   async send(alerts: readonly Row[]): Promise<void> {
     this.sent.push(...alerts);
   }
+  /** The alerts sent without their processing-time columns: what two runs must agree on. */
+  decided(): Row[] {
+    return this.sent.map(withoutProcessingTime);
+  }
+}
+
+/** A row without the processing-time columns (SPEC §2), the only ones two runs may disagree on. */
+export function withoutProcessingTime(row: Row): Row {
+  const out: Row = { ...row };
+  for (const c of PROCESSING_TIME_COLUMNS) delete out[c];
+  return out;
 }
 
 /** Consumer dependencies on the emulator's resources (the Kafka side replaced by memory). */
@@ -235,10 +251,25 @@ export function depsFor(
   };
 }
 
-/** Row counts per table path of a lakehouse folder, and every row of the gold tables, sorted. */
+/**
+ * When an alert was detected against when its triggering event first reached Kafka (the bronze
+ * `kafka_ts` of the raw record with its event_id; null when none is found).
+ */
+export interface AlertTiming {
+  readonly alertId: string;
+  readonly detectedAt: number | null;
+  readonly kafkaTs: number | null;
+}
+
+/**
+ * What two runs of the same input must agree on, read from a lakehouse folder: row counts per
+ * table path, and every row of the gold tables (JSON arrays, sorted) without the processing-time
+ * columns (SPEC §2: `processed_at`, `detected_at`), which are the only ones allowed to differ; and,
+ * apart, each alert's `detected_at` beside its input's Kafka timestamp.
+ */
 export async function readLakehouse(
   root: string,
-): Promise<{ counts: Record<string, number>; gold: Record<string, string[]> }> {
+): Promise<{ counts: Record<string, number>; gold: Record<string, string[]>; alertTimings: AlertTiming[] }> {
   const domain = loadDomain('payments');
   const tables = lakehouseTables(domain);
   const lake = await Lakehouse.open({ root, tables, views: [] });
@@ -246,14 +277,36 @@ export async function readLakehouse(
     const counts: Record<string, number> = {};
     const gold: Record<string, string[]> = {};
     for (const t of tables) {
-      const r = await lake.query(`SELECT * FROM ${sqlName(t)}`);
+      const columns = deterministicColumns(t)
+        .map((c) => `"${c.name}"`)
+        .join(', ');
+      const r = await lake.query(`SELECT ${columns}, dt, hr FROM ${sqlName(t)}`);
       counts[t.path] = r.rows.length;
       if (t.path.startsWith('gold/')) gold[t.path] = r.rows.map((row) => JSON.stringify(row)).sort();
     }
-    return { counts, gold };
+    const timings = await lake.query(
+      `WITH firsts AS (
+         SELECT regexp_extract(value, '"event_id"\\s*:\\s*"([^"]*)"', 1) AS event_id, min(kafka_ts) AS kafka_ts
+         FROM raw_events GROUP BY 1
+       )
+       SELECT a.alert_id, epoch_ms(a.detected_at), epoch_ms(f.kafka_ts)
+       FROM alerts a LEFT JOIN firsts f ON f.event_id = a.event_id`,
+    );
+    const ms = (cell: unknown) => (cell === null || cell === undefined ? null : Number(cell));
+    const alertTimings = timings.rows.map((row) => ({
+      alertId: String(row[0]),
+      detectedAt: ms(row[1]),
+      kafkaTs: ms(row[2]),
+    }));
+    return { counts, gold, alertTimings };
   } finally {
     lake.close();
   }
+}
+
+/** Alerts whose `detected_at` is missing, or earlier than their input reached Kafka (none, when right). */
+export function earlyOrMissingDetections(timings: readonly AlertTiming[]): AlertTiming[] {
+  return timings.filter((t) => t.detectedAt === null || t.kafkaTs === null || t.detectedAt < t.kafkaTs);
 }
 
 /** The generated stream as raw-topic records, spread over `partitions` by key (offsets per partition). */

@@ -43,6 +43,7 @@ import {
   directInvoke,
   drainQueue,
   type EventRecord,
+  earlyOrMissingDetections,
   embeddedRun,
   emulatorClients,
   kafkaEvent,
@@ -111,6 +112,12 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
     const local = await readLakehouse(localDir);
     const reference = await readLakehouse(embeddedDir);
     expect(local.gold).toEqual(reference.gold);
+  });
+
+  it('stamps every alert with a detected_at no earlier than its input reached Kafka', async () => {
+    const local = await readLakehouse(localDir);
+    expect(local.alertTimings.length).toBeGreaterThan(0);
+    expect(earlyOrMissingDetections(local.alertTimings)).toEqual([]);
   });
 
   it('dead-letters every poison record once, with the reason the embedded run gives', async () => {
@@ -231,7 +238,7 @@ describe('a dead attempt', () => {
     expect(dyingTable.deaths).toBe(0);
     expect(leftover.some((k) => k.startsWith('ops/state/cep/'))).toBe(true);
     expect(reference.sent.length).toBeGreaterThan(0);
-    expect([...alerts.sent].sort(byId)).toEqual([...reference.sent].sort(byId));
+    expect(alerts.decided().sort(byId)).toEqual(reference.decided().sort(byId));
     // The dead attempt's delta is gone; the state holds the keys of the partition's users.
     for (const k of leftover) expect(await depsFor(res).objects.get(k)).toBeUndefined();
     const record = await depsFor(res).table.load<Manifest>(id);

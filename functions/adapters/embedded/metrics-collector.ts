@@ -1,4 +1,10 @@
-import type { MetricDimensions, MetricName, Metrics } from '../../ports/metrics.ts';
+import type {
+  LatencyDimensions,
+  LatencyMetricName,
+  MetricDimensions,
+  MetricName,
+  Metrics,
+} from '../../ports/metrics.ts';
 
 /** One counter with its dimensions. */
 export interface MetricPoint {
@@ -23,6 +29,20 @@ export class MetricsCollector implements Metrics {
     const p = this.points.get(k);
     if (p === undefined) this.points.set(k, { name, dimensions: { ...dimensions }, value });
     else p.value += value;
+  }
+
+  private readonly latencies = new Map<string, number[]>();
+
+  latency(name: LatencyMetricName, valuesMs: readonly number[], dimensions: LatencyDimensions): void {
+    const k = `${name}|${dimensions.consumer}`;
+    const list = this.latencies.get(k);
+    if (list === undefined) this.latencies.set(k, [...valuesMs]);
+    else for (const v of valuesMs) list.push(v);
+  }
+
+  /** Every latency recorded for `name` by `consumer`, in recording order. */
+  latencyValues(name: LatencyMetricName, consumer: string): readonly number[] {
+    return this.latencies.get(`${name}|${consumer}`) ?? [];
   }
 
   /** The counter with exactly these dimensions (0 when never counted). */

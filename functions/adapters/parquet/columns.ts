@@ -98,7 +98,14 @@ class Utf8Writer {
   }
 }
 
-function convertColumn(schema: TableSchema, spec: ColumnSpec, rows: readonly Row[]): Column {
+function convertColumn(
+  schema: TableSchema,
+  spec: ColumnSpec,
+  rows: readonly Row[],
+  writtenAt: number | undefined,
+): Column {
+  if (spec.writeTime === true && writtenAt !== undefined)
+    rows = rows.map((r) => (r[spec.name] == null ? { ...r, [spec.name]: writtenAt } : r));
   const n = rows.length;
   const nullable = spec.nullable !== false;
   const name = spec.name;
@@ -206,7 +213,8 @@ function convertColumn(schema: TableSchema, spec: ColumnSpec, rows: readonly Row
 
 /**
  * Converts rows to one `Column` per `schema.columns` entry, in order. Cells absent from a row count
- * as null. A cell that does not fit its column throws `ParquetSchemaError` naming the table,
+ * as null, except in a `writeTime` column, which takes `writtenAt` (the time of the write, epoch
+ * ms) when given. A cell that does not fit its column throws `ParquetSchemaError` naming the table,
  * column, row and value.
  *
  * The work runs in one pass over the rows through a converter generated once per schema (constant
@@ -215,21 +223,25 @@ function convertColumn(schema: TableSchema, spec: ColumnSpec, rows: readonly Row
  * the conversion and throws the exact error. Column names are passed through `JSON.stringify`,
  * so no schema text becomes code.
  */
-export function toColumns(schema: TableSchema, rows: readonly Row[]): Column[] {
+export function toColumns(schema: TableSchema, rows: readonly Row[], writtenAt?: number): Column[] {
   let fast = converters.get(schema);
   if (fast === undefined) {
     fast = compileConverter(schema);
     converters.set(schema, fast);
   }
-  return fast(rows) ?? toColumnsInterpreted(schema, rows);
+  return fast(rows, writtenAt) ?? toColumnsInterpreted(schema, rows, writtenAt);
 }
 
 /** The column-by-column interpreter alone (tests compare it with the generated converter). */
-export function toColumnsInterpreted(schema: TableSchema, rows: readonly Row[]): Column[] {
-  return schema.columns.map((spec) => convertColumn(schema, spec, rows));
+export function toColumnsInterpreted(
+  schema: TableSchema,
+  rows: readonly Row[],
+  writtenAt?: number,
+): Column[] {
+  return schema.columns.map((spec) => convertColumn(schema, spec, rows, writtenAt));
 }
 
-type Converter = (rows: readonly Row[]) => Column[] | null;
+type Converter = (rows: readonly Row[], writtenAt: number | undefined) => Column[] | null;
 
 const converters = new WeakMap<TableSchema, Converter>();
 
@@ -257,7 +269,11 @@ function compileConverter(schema: TableSchema): Converter {
     const nullable = spec.nullable !== false;
     const onNull = nullable ? `{ valid${k} = R.clear(valid${k}, n, i); nulls${k}++; }` : 'return null;';
     init.push(`let valid${k}; let nulls${k} = 0; const spec${k} = specs[${k}];`);
-    body.push(`const ${cell} = row[${JSON.stringify(spec.name)}];`);
+    body.push(
+      spec.writeTime === true
+        ? `const ${cell} = row[${JSON.stringify(spec.name)}] ?? writtenAt;`
+        : `const ${cell} = row[${JSON.stringify(spec.name)}];`,
+    );
     const isNull = `${cell} === null || ${cell} === undefined`;
     switch (spec.type) {
       case 'string':
@@ -334,7 +350,7 @@ function compileConverter(schema: TableSchema): Converter {
   });
   const source = [
     "'use strict';",
-    'return function convert(rows) {',
+    'return function convert(rows, writtenAt) {',
     'const n = rows.length;',
     ...init,
     'for (let i = 0; i < n; i++) {',

@@ -8,6 +8,11 @@ export interface ParquetEncodeOptions {
   readonly compression?: ParquetCompression;
   /** Rows per row group. @default 1_048_576 */
   readonly rowGroupSize?: number;
+  /**
+   * The time of the write (epoch ms) that fills the `writeTime` columns (`processed_at`) of rows
+   * without a value. @default Date.now() when the rows are converted
+   */
+  readonly writtenAt?: number;
 }
 
 /**

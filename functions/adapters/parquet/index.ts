@@ -50,15 +50,21 @@ export interface TablePart {
 /**
  * The objects `rows` of one table from one source batch become: one per Hive partition, at
  * `<path>/dt=YYYY-MM-DD/hr=HH/<topic>-<partition>-<first>-<last>.parquet`, with the rows as
- * columns (a cell that does not fit its column throws here, naming table, column and row).
+ * columns (a cell that does not fit its column throws here, naming table, column and row);
+ * `writtenAt` fills the processing-time (`writeTime`) columns.
  */
-export function tableParts(schema: TableSchema, rows: readonly Row[], source: SourceRange): TablePart[] {
+export function tableParts(
+  schema: TableSchema,
+  rows: readonly Row[],
+  source: SourceRange,
+  writtenAt: number = Date.now(),
+): TablePart[] {
   const parts: TablePart[] = [];
   for (const [partition, group] of groupByPartition(schema, rows)) {
     parts.push({
       key: objectKey(schema, partition, source),
       rows: group.length,
-      columns: toColumns(schema, group),
+      columns: toColumns(schema, group, writtenAt),
     });
   }
   return parts;
@@ -91,5 +97,5 @@ export async function writeTable(
   source: SourceRange,
   options?: ParquetEncodeOptions,
 ): Promise<WrittenObject[]> {
-  return writeParts(store, tableParts(schema, rows, source), options);
+  return writeParts(store, tableParts(schema, rows, source, options?.writtenAt ?? Date.now()), options);
 }

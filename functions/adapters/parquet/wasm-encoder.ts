@@ -116,6 +116,6 @@ export const wasmParquetEncoder: ParquetEncoder = {
     rows: readonly Row[],
     options: ParquetEncodeOptions = {},
   ): Promise<Uint8Array> {
-    return encodeColumns(toColumns(schema, rows), rows.length, options);
+    return encodeColumns(toColumns(schema, rows, options.writtenAt ?? Date.now()), rows.length, options);
   },
 };

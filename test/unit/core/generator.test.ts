@@ -208,6 +208,24 @@ describe('synthetic generator', () => {
     // Assess
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
+
+  it('starts arrival time where a live run asks, instead of the domain start', () => {
+    // Prepare
+    const startMs = Date.UTC(2026, 11, 4, 23, 0, 0);
+    const eventTimes = (opts: Parameters<typeof generateEvents>[2]) =>
+      take(2_000, opts)
+        .map((r) => (JSON.parse(r.value!) as { ts: string | number }).ts)
+        .map((t) => (typeof t === 'number' ? t : Date.parse(t)))
+        .sort((a, b) => a - b);
+    // Act
+    const live = eventTimes({ startMs, eventsPerSecond: 50 });
+    const fixed = eventTimes({});
+    // Assess: sessions spread their events over minutes; late events lag a little
+    expect(live[1_000]!).toBeGreaterThan(startMs);
+    expect(live[1_000]!).toBeLessThan(startMs + 5 * 60_000);
+    expect(live[0]!).toBeGreaterThan(startMs - 15 * 60_000);
+    expect(fixed[1_000]!).toBeLessThan(Date.UTC(2026, 10, 3));
+  });
 });
 
 /** Alerts by pattern when `records` go through validation and CEP, in order. */

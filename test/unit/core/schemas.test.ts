@@ -23,6 +23,7 @@ describe('layer schemas', () => {
       'event_hour:int32',
       'amount_usd:double',
       'country:string',
+      'processed_at:timestamp_ms',
     ]);
     expect(payments.silver.partitionBy).toBe('ts');
   });
@@ -38,6 +39,7 @@ describe('layer schemas', () => {
       'amount_min:double',
       'amount_max:double',
       'amount_avg:double',
+      'processed_at:timestamp_ms',
     ]);
   });
 
@@ -49,6 +51,7 @@ describe('layer schemas', () => {
       'merchant_id:string',
       'event_count:int64',
       'amount_sum:double',
+      'processed_at:timestamp_ms',
     ]);
   });
 
@@ -60,6 +63,7 @@ describe('layer schemas', () => {
       'user_id:string',
       'event_count:int64',
       'amount_sum:double',
+      'processed_at:timestamp_ms',
     ]);
   });
 
@@ -72,6 +76,8 @@ describe('layer schemas', () => {
       'event_id:string',
       'ts:timestamp_ms',
       'details:string',
+      'detected_at:timestamp_ms',
+      'processed_at:timestamp_ms',
     ]);
   });
 
@@ -99,6 +105,7 @@ describe('layer schemas', () => {
       'value_min:double',
       'value_max:double',
       'value_avg:double',
+      'processed_at:timestamp_ms',
     ]);
     expect(cols(iot.alerts)).toContain('device_id:string');
     expect(cols(iot.alerts)).toContain('reading_id:string');

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it, vi } from 'vitest';
 import { isRetryable, withRetry } from '../../../functions/adapters/aws/retry.ts';
 import { ConfigError, readConfig, requireSettings } from '../../../functions/commons/config.ts';
-import { EmfMetrics } from '../../../functions/commons/powertools.ts';
+import { EmfMetrics, representativeValues } from '../../../functions/commons/powertools.ts';
 import { byPartition, parseSource } from '../../../functions/handlers/lib/consumers.ts';
 import type { ObjectStore } from '../../../functions/ports/object-store.ts';
 import { StaleFenceError } from '../../../functions/ports/state-store.ts';
@@ -201,5 +202,66 @@ describe('EMF metrics', () => {
         value: 120,
       },
     ]);
+  });
+});
+
+describe('latency metrics (EMF)', () => {
+  /** Powertools documents writing to the global console (POWERTOOLS_DEV), which the test spies on. */
+  function capture(): () => Metrics {
+    return () => {
+      vi.stubEnv('POWERTOOLS_DEV', 'true');
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+      const doc = new Metrics({ namespace: 'Tidewater', serviceName: 'tidewater' });
+      vi.unstubAllEnvs();
+      return doc;
+    };
+  }
+
+  it('publishes every latency value of a consumer as one EMF value array in milliseconds', () => {
+    // Prepare
+    const out: unknown[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      out.push(JSON.parse(String(line)));
+    });
+    const metrics = new EmfMetrics(undefined, 'test', capture());
+    // Act
+    metrics.latency('EventToOutputLatency', [120, 80], { consumer: 'cep' });
+    metrics.latency('EventToOutputLatency', [95], { consumer: 'cep' });
+    metrics.latency('KafkaToOutputLatency', [40], { consumer: 'enrich' });
+    metrics.flush();
+    log.mockRestore();
+    // Assess
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({
+      EventToOutputLatency: [120, 80, 95],
+      Environment: 'test',
+      Consumer: 'cep',
+      service: 'tidewater',
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Tidewater',
+            Metrics: [{ Name: 'EventToOutputLatency', Unit: 'Milliseconds' }],
+          },
+        ],
+      },
+    });
+    expect(out[1]).toMatchObject({ KafkaToOutputLatency: 40, Consumer: 'enrich' });
+    expect(metrics.latencySnapshot()).toEqual([]);
+  });
+
+  it('stands for many values with 100 order statistics that keep the median, the tail and the maximum', () => {
+    // Prepare: 1..10,000 shuffled
+    const values = Array.from({ length: 10_000 }, (_, i) => ((i * 7_919) % 10_000) + 1);
+    // Act
+    const kept = representativeValues(values);
+    // Assess
+    expect(kept).toHaveLength(100);
+    const sorted = [...kept].sort((a, b) => a - b);
+    expect(sorted[49]).toBeGreaterThan(4_900);
+    expect(sorted[50]).toBeLessThan(5_200);
+    expect(sorted[98]).toBeGreaterThan(9_800);
+    expect(sorted[99]).toBe(10_000);
+    expect(representativeValues([3, 1, 2])).toEqual([3, 1, 2]);
   });
 });

@@ -11,7 +11,9 @@ import { PAYMENTS } from './fixtures.ts';
  * A small lakehouse with known contents, written through the real Parquet writer:
  * 10 bronze records (offsets 0-9; offset 3 is poison, offset 7 a duplicate of offset 2),
  * 8 silver events of 3 users over two UTC hours, 3 alerts, window/session rows, 2 late-event rows
- * of one event, and one `ops/batch_quality` row.
+ * of one event, and one `ops/batch_quality` row. Silver rows were processed 1.5 s after their event
+ * time (e9: 2 minutes), alerts detected 2, 4 and 3 s after theirs; the other gold rows take the
+ * time of the write.
  */
 
 export const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
@@ -43,6 +45,8 @@ function silver(
     event_hour: d.getUTCHours(),
     amount_usd: amountUsd,
     country,
+    // Written 1.5 s after its event time (freshness), except for the late event e9 (2 min).
+    processed_at: ts + (i === 9 ? 2 * MIN : 1_500),
   };
 }
 
@@ -77,6 +81,7 @@ const ALERT_ROWS: Row[] = [
     event_id: 'e1',
     ts: T0 + 2 * MIN,
     details: '{}',
+    detected_at: T0 + 2 * MIN + 2_000,
   },
   {
     alert_id: 'impossible_travel:e6',
@@ -86,6 +91,7 @@ const ALERT_ROWS: Row[] = [
     event_id: 'e6',
     ts: T0 + 61 * MIN,
     details: '{"km":5800}',
+    detected_at: T0 + 61 * MIN + 3_000,
   },
   {
     alert_id: 'amount_anomaly:e4',
@@ -95,6 +101,7 @@ const ALERT_ROWS: Row[] = [
     event_id: 'e4',
     ts: T0 + 5 * MIN,
     details: '{}',
+    detected_at: T0 + 5 * MIN + 4_000,
   },
 ];
 

@@ -63,6 +63,8 @@ describe('Lakehouse (DuckDB over a lakehouse folder)', () => {
       { name: 'event_id', type: 'VARCHAR' },
       { name: 'ts', type: 'TIMESTAMP' },
       { name: 'details', type: 'VARCHAR' },
+      { name: 'detected_at', type: 'TIMESTAMP' },
+      { name: 'processed_at', type: 'TIMESTAMP' },
       { name: 'dt', type: 'VARCHAR' },
       { name: 'hr', type: 'VARCHAR' },
     ]);

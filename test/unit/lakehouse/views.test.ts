@@ -114,4 +114,38 @@ describe('SQL views on DuckDB over a fixture lakehouse', () => {
     // Assess
     expect(Number(row?.total)).toBeCloseTo(silverUsd, 6);
   });
+
+  it('freshness gives event-to-silver and event-to-alert latency per processing hour', async () => {
+    // Act
+    const rows = rowObjects(
+      await lakehouse.query(
+        `SELECT strftime(processing_hour, '%H') AS hour, silver_rows, p50_event_to_silver_ms,
+                max_event_to_silver_ms, alert_rows, p50_event_to_alert_ms, max_event_to_alert_ms
+         FROM freshness ORDER BY processing_hour`,
+      ),
+    );
+
+    // Assess: hour 10 holds 5 silver rows at 1.5 s and the alerts at 2 and 4 s; hour 11 three
+    // silver rows, one of them 2 minutes late, and the alert at 3 s.
+    expect(rows).toEqual([
+      {
+        hour: '10',
+        silver_rows: 5,
+        p50_event_to_silver_ms: 1_500,
+        max_event_to_silver_ms: 1_500,
+        alert_rows: 2,
+        p50_event_to_alert_ms: 3_000,
+        max_event_to_alert_ms: 4_000,
+      },
+      {
+        hour: '11',
+        silver_rows: 3,
+        p50_event_to_silver_ms: 1_500,
+        max_event_to_silver_ms: 120_000,
+        alert_rows: 1,
+        p50_event_to_alert_ms: 3_000,
+        max_event_to_alert_ms: 3_000,
+      },
+    ]);
+  });
 });

@@ -21,7 +21,7 @@ describe('enriched-topic records', () => {
       topic: 'enriched',
       partition: 2,
       offset: 99,
-      kafkaTs: 0,
+      kafkaTs: 1_700_000_000_000,
       key: encoded.key,
       value: encoded.value,
       headers: encoded.headers,
@@ -29,7 +29,13 @@ describe('enriched-topic records', () => {
     // Assess
     expect(encoded.key).toBe('u-1');
     expect(encoded.headers).toEqual([[SOURCE_HEADER, 'raw-events-0@12']]);
-    expect(decoded).toEqual({ ...r.event, topic: 'enriched', partition: 2, offset: 99 });
+    expect(decoded).toEqual({
+      ...r.event,
+      topic: 'enriched',
+      partition: 2,
+      offset: 99,
+      kafkaTs: 1_700_000_000_000,
+    });
   });
 
   it('refuses a record that is not a silver row of the domain', () => {

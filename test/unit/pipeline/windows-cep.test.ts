@@ -109,6 +109,30 @@ describe('CepStage', () => {
     expect(ctx.metrics.get('Alerts', { pattern: 'rapid_fire_burst' })).toBe(1);
   });
 
+  it('stamps each alert with detected_at on the stage clock and records its latencies once written', async () => {
+    // Prepare: a clock that moves 5 ms per reading; the events came from Kafka records stamped 2 s before
+    let now = BASE + 60 * S;
+    const tick = () => {
+      now += 5;
+      return now;
+    };
+    const ctx = { ...testContext(domain), clock: tick };
+    const stage = await CepStage.open(ctx, AT);
+    const b = batch(0, [1, 2, 3], { user: 'u9' });
+    const events = b.events.map((e) => ({ ...e, kafkaTs: e.ts + 2 * S }));
+    // Act
+    await stage.apply({ ...b, events });
+    const decidedBy = now;
+    await stage.commit();
+    // Assess
+    const [alert] = ctx.alerts.sample;
+    expect(alert?.['detected_at']).toBeGreaterThan(BASE + 60 * S);
+    expect(alert?.['detected_at']).toBeLessThanOrEqual(decidedBy);
+    const writtenAt = now;
+    expect(ctx.metrics.latencyValues('EventToOutputLatency', 'cep')).toEqual([writtenAt - (BASE + 3 * S)]);
+    expect(ctx.metrics.latencyValues('KafkaToOutputLatency', 'cep')).toEqual([writtenAt - (BASE + 5 * S)]);
+  });
+
   it('keeps per-user CEP state across invocations through the state store', async () => {
     // Prepare: two transactions, commit, then the third in a new invocation
     const state = new MemoryStateStore();
