@@ -53,7 +53,7 @@ describe('tidewater domain', () => {
     expect(readFileSync(starter, 'utf8')).toMatch(/^# The orders domain/);
     expect(valid.code).toBe(0);
     expect(valid.stdout).toMatch(/domain orders is valid/);
-    expect(valid.stdout).toMatch(/5 views \(4 generated, 1 declared\)/);
+    expect(valid.stdout).toMatch(/6 views \(5 generated, 1 declared\)/);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^tidewater: .*orders\.yaml exists; remove it or choose another name\n$/);
   });

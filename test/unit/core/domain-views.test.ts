@@ -35,7 +35,7 @@ function files(map: Record<string, string>): DomainFileReader {
 }
 
 describe('views of a domain', () => {
-  it('generates a view per window, alerts by pattern, pipeline quality, and no geo view without geo enrichment', () => {
+  it('generates a view per window, alerts by pattern, pipeline quality, freshness, and no geo view without geo enrichment', () => {
     // Act
     const domain = parseDomainObject(testDomainConfig(), 'unit.yaml');
 
@@ -46,7 +46,13 @@ describe('views of a domain', () => {
       ['sessions_over_time', 'generated'],
       ['alerts_by_pattern_hourly', 'generated'],
       ['pipeline_quality', 'generated'],
+      ['freshness', 'generated'],
     ]);
+    // Freshness reads the domain's own event-time field and the processing-time columns.
+    expect(domain.views.find((v) => v.name === 'freshness')?.requires).toEqual({
+      events: [domain.eventTimeField, 'processed_at'],
+      alerts: ['ts', 'detected_at'],
+    });
     expect(domain.views.find((v) => v.name === 'alerts_by_pattern_hourly')?.sql).toContain(
       'count(DISTINCT user) AS user_count',
     );
