@@ -69,6 +69,8 @@ export async function runFenced<St>(
 ): Promise<FencedOutcome> {
   const maxConflicts = options.maxConflicts ?? 50;
   const conflicted = (): void => options.metrics?.count('StateConflicts', 1, { consumer: id.consumer });
+  // Zero is a measurement too: the series exists (a flat line on the dashboard) before any conflict.
+  options.metrics?.count('StateConflicts', 0, { consumer: id.consumer });
   for (let conflicts = 0; ; conflicts++) {
     if (conflicts > maxConflicts) {
       throw new Error(
