@@ -11,7 +11,7 @@ import { SqsDeadLetterSink } from '../../functions/adapters/aws/sqs-dead-letter-
 import type { DeadLetter } from '../../functions/core/index.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
-import { tidewater } from './cli.support.ts';
+import { tidewater } from '../support/cli.ts';
 import { readTopic } from './kafka.support.ts';
 
 const { kafkaBrokers } = endpoints();

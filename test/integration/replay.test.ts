@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
 import { onFailureRecord, type PolledRecord } from '../../localstack/esm/event.ts';
 import { ensureTopic } from '../../localstack/topics.ts';
-import { tidewater } from './cli.support.ts';
+import { tidewater } from '../support/cli.ts';
 import { type BufferMessage, readTopic } from './kafka.support.ts';
 
 const { kafkaBrokers } = endpoints();

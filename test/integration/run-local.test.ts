@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEvents, loadDomain } from '../../functions/core/index.ts';
-import { type Cli, tidewater } from './cli.support.ts';
+import { type Cli, tidewater } from '../support/cli.ts';
 
 const EVENTS = 1500;
 let dir: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnType, generateEvents, loadDomain } from '../../functions/core/index.ts';
 import { Lakehouse, lakehouseTables, rowObjects } from '../../functions/lakehouse/index.ts';
-import { type Cli, tidewater } from './cli.support.ts';
+import { type Cli, tidewater } from '../support/cli.ts';
 
 const domain = loadDomain('payments');
 /** Anomaly scenarios often enough that 3000 events raise alerts of every pattern. */

@@ -1,31 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDomain } from '../../../functions/core/index.ts';
-
-const BIN = fileURLToPath(new URL('../../../bin/tidewater.js', import.meta.url));
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function tidewater(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, TIDEWATER_CACHE_DIR: join(tmpdir(), 'tw-domain-cli-cache') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { tidewaterWith } from '../../support/cli.ts';
 
 describe('tidewater domain', () => {
   let dir: string;
@@ -165,3 +143,8 @@ describe('tidewater domain', () => {
     expect(outcome.stderr).toBe("tidewater: --format must be json-schema or avro, got 'protobuf'\n");
   });
 });
+
+/** The CLI with a cache dir of this test's own. */
+function tidewater(...args: string[]) {
+  return tidewaterWith({ TIDEWATER_CACHE_DIR: join(tmpdir(), 'tw-domain-cli-cache') }, ...args);
+}

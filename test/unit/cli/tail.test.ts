@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { restamp } from '../../../cli/commands/produce.ts';
 import { runCommand } from '../../../cli/commands/run.ts';
 import { formatAlertLine, formatDeadLetterLine, tailCommand } from '../../../cli/commands/tail.ts';
 import { UserError } from '../../../cli/errors.ts';
-
-const BIN = fileURLToPath(new URL('../../../bin/tidewater.js', import.meta.url));
-
-async function tidewater(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { tidewater } from '../../support/cli.ts';
 
 const T = Date.UTC(2026, 11, 4, 12, 0, 0);
 

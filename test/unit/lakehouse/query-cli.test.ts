@@ -1,32 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTable } from '../../../cli/commands/query.ts';
+import { tidewaterWith } from '../../support/cli.ts';
 import { writeFixtureLakehouse } from './fixture-lakehouse.ts';
-
-const BIN = fileURLToPath(new URL('../../../bin/tidewater.js', import.meta.url));
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function tidewater(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, TIDEWATER_CACHE_DIR: join(tmpdir(), 'tw-query-cli-cache') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('formatTable', () => {
   it('aligns columns, right-aligns numbers, shows NULL and counts the rows', () => {
@@ -123,3 +101,8 @@ describe('tidewater query', () => {
     });
   });
 });
+
+/** The CLI with a cache dir of this test's own. */
+function tidewater(...args: string[]) {
+  return tidewaterWith({ TIDEWATER_CACHE_DIR: join(tmpdir(), 'tw-query-cli-cache') }, ...args);
+}

@@ -19,10 +19,20 @@ export interface Cli {
 
 /** Runs `tidewater ...args` from the repository root; resolves with its exit code and output. */
 export function tidewater(...args: string[]): Promise<Cli> {
+  return tidewaterWith({}, ...args);
+}
+
+/** {@link tidewater} with extra environment variables (e.g. a cache dir of the test's own). */
+export function tidewaterWith(env: Readonly<Record<string, string>>, ...args: string[]): Promise<Cli> {
   return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { cwd: ROOT, env: ENV, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'node',
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...ENV, ...env }, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
