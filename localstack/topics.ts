@@ -1,4 +1,4 @@
-import type { Admin } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 
 /**
  * Creates a topic (if it does not exist) and waits until every partition has a leader, so tests
@@ -32,4 +32,32 @@ export async function ensureTopic(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface PipelineTopics {
+  readonly raw: string;
+  readonly enriched: string;
+  readonly alerts: string;
+}
+
+/**
+ * The three topics of a throwaway pipeline run named `<id>.raw`, `<id>.enriched` (as many
+ * partitions as raw: enrich keeps each event's partition number) and `<id>.alerts` (one), created
+ * and ready (benches and tests).
+ */
+export async function ensurePipelineTopics(
+  id: string,
+  brokers: string[],
+  rawPartitions = 3,
+): Promise<PipelineTopics> {
+  const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };
+  const admin = new Admin({ clientId: `${id}-admin`, bootstrapBrokers: brokers });
+  try {
+    await ensureTopic(admin, topics.raw, rawPartitions);
+    await ensureTopic(admin, topics.enriched, rawPartitions);
+    await ensureTopic(admin, topics.alerts, 1);
+  } finally {
+    await admin.close();
+  }
+  return topics;
 }

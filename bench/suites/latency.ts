@@ -26,7 +26,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import {
   type ConsumerId,
@@ -42,7 +41,7 @@ import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { ensureStack } from '../../localstack/stack.ts';
-import { ensureTopic } from '../../localstack/topics.ts';
+import { ensurePipelineTopics } from '../../localstack/topics.ts';
 import { argValue, type BenchResult, type BenchSuite } from '../suite.ts';
 
 /** Targets of issue 16 with 0.5 s batching windows, on this machine. */
@@ -148,12 +147,7 @@ export const suite: BenchSuite = {
     await ensureStack((line) => ctx.log(`[local stack] ${line}`));
     const { kafkaBrokers } = endpoints();
     const id = `latency-${randomUUID().slice(0, 8)}`;
-    const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };
-    const admin = new Admin({ clientId: `${id}-admin`, bootstrapBrokers: kafkaBrokers });
-    await ensureTopic(admin, topics.raw, 3);
-    await ensureTopic(admin, topics.enriched, 3);
-    await ensureTopic(admin, topics.alerts, 1);
-    await admin.close();
+    const topics = await ensurePipelineTopics(id, kafkaBrokers);
     const clients = localClients();
     const resources = await createLocalResources(clients, id);
     // The consumers' own latency metrics (KafkaToOutputLatency per hop), as they emit them on AWS.

@@ -29,7 +29,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { Admin } from '@platformatic/kafka';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import {
   CONSUMER_IDS,
@@ -47,7 +46,7 @@ import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
 import { ensureStack } from '../../localstack/stack.ts';
-import { ensureTopic } from '../../localstack/topics.ts';
+import { ensurePipelineTopics } from '../../localstack/topics.ts';
 import { argValue, type BenchSuite } from '../suite.ts';
 import { writeWorkProfile } from '../work-profile.ts';
 
@@ -248,12 +247,7 @@ export const suite: BenchSuite = {
     await ensureStack((line) => ctx.log(`[local stack] ${line}`));
     const { kafkaBrokers } = endpoints();
     const id = `bench-${randomUUID().slice(0, 8)}`;
-    const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };
-    const admin = new Admin({ clientId: `${id}-admin`, bootstrapBrokers: kafkaBrokers });
-    await ensureTopic(admin, topics.raw, 3);
-    await ensureTopic(admin, topics.enriched, 3);
-    await ensureTopic(admin, topics.alerts, 1);
-    await admin.close();
+    const topics = await ensurePipelineTopics(id, kafkaBrokers);
     const plain = localClients();
     const resources = await createLocalResources(plain, id);
     const meter: Meter = {

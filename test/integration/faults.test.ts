@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../cli/commands/produce.ts';
 import { type ConsumerId, startLocalPipeline } from '../../cli/commands/run-local.ts';
@@ -23,7 +22,7 @@ import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
-import { ensureTopic } from '../../localstack/topics.ts';
+import { ensurePipelineTopics } from '../../localstack/topics.ts';
 import { createResources, drainQueue, emulatorClients, readLakehouse } from './handlers.support.ts';
 
 const COUNT = 6_000;
@@ -81,12 +80,7 @@ function faultyClients(random: Random, faults: Faults, deathRate: number, thrott
 
 async function runOnce(label: string, faulty: Faults | undefined) {
   const id = `${label}-${randomUUID().slice(0, 8)}`;
-  const topics = { raw: `${id}.raw`, enriched: `${id}.enriched`, alerts: `${id}.alerts` };
-  const admin = new Admin({ clientId: `${id}-admin`, bootstrapBrokers: kafkaBrokers });
-  await ensureTopic(admin, topics.raw, 3);
-  await ensureTopic(admin, topics.enriched, 3);
-  await ensureTopic(admin, topics.alerts, 1);
-  await admin.close();
+  const topics = await ensurePipelineTopics(id, kafkaBrokers);
   const res = await createResources();
   const random = new Random(99);
   const metrics = new MetricsCollector();
