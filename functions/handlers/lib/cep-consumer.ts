@@ -4,7 +4,6 @@ import { CONSUMERS } from '../../pipeline/context.ts';
 import type { KeyStateStore } from '../../ports/key-state-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { type CepPartitionState, cepCodec, encodeCepDelta } from '../../state/codecs.ts';
-import { runPartition } from '../../state/partition-state.ts';
 import {
   type ConsumerDeps,
   decodeEnriched,
@@ -12,10 +11,9 @@ import {
   pastFences,
   perPartition,
   rangeOf,
+  runOnState,
   sendLetters,
   stageContext,
-  stateOptions,
-  tableOf,
 } from './partitions.ts';
 
 /**
@@ -50,9 +48,8 @@ function partitionKeys(
 export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const codec = cepCodec();
   return perPartition(deps, event, async (b) => {
-    await runPartition(
-      tableOf(deps, 'cep'),
-      deps.objects,
+    await runOnState(
+      deps,
       { consumer: CONSUMERS.cep, topic: b.topic, scope: String(b.partition) },
       codec,
       async ({ loaded, state, out }) => {
@@ -83,7 +80,6 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
           sources: decoded.sources,
         };
       },
-      stateOptions(deps),
     );
   });
 }

@@ -13,8 +13,7 @@ import { emptyWritten, writeRows } from '../../pipeline/write.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { dedupCodec } from '../../state/codecs.ts';
-import { runPartition } from '../../state/partition-state.ts';
-import { type ConsumerDeps, perPartition, stageContext, stateOptions, tableOf } from './partitions.ts';
+import { type ConsumerDeps, perPartition, runOnState, stageContext } from './partitions.ts';
 
 /**
  * The partition's hashed seen-set as the enrich stage's `DedupStore`: each new id is remembered in
@@ -43,9 +42,8 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
   if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
   const codec = dedupCodec(deps.domain);
   return perPartition(deps, event, async (b) => {
-    await runPartition(
-      tableOf(deps, 'enrich'),
-      deps.objects,
+    await runOnState(
+      deps,
       { consumer: CONSUMERS.enrich, topic: b.topic, scope: String(b.partition) },
       codec,
       async ({ loaded, state, out }) => {
@@ -79,7 +77,6 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
           sources: loaded.sources,
         };
       },
-      stateOptions(deps),
     );
   });
 }

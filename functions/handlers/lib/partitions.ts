@@ -26,8 +26,14 @@ import type { AlertSink } from '../../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { PartitionStateOptions } from '../../state/partition-state.ts';
-import type { FencedTable, ObjectStoreWithDelete } from '../../state/table.ts';
+import type { FencedOutcome } from '../../state/fenced.ts';
+import {
+  type PartitionStateOptions,
+  runPartition,
+  type StateCodec,
+  type Step,
+} from '../../state/partition-state.ts';
+import type { FencedTable, ObjectStoreWithDelete, StateId } from '../../state/table.ts';
 
 export interface EnrichedPublisher {
   publish(events: readonly SilverEvent[]): Promise<void>;
@@ -117,9 +123,22 @@ export function tableOf(deps: ConsumerDeps, consumer: string): FencedTable {
   return deps.table;
 }
 
-/** The partition state backend's options of this consumer. */
-export function stateOptions(deps: ConsumerDeps): PartitionStateOptions {
-  return { ...deps.state, metrics: deps.metrics, ...(deps.clock ? { clock: deps.clock } : {}) };
+/**
+ * One batch of one partition on its partition-owned state (`runPartition`), with this consumer's
+ * commit table, object store and state options: the per-partition runner of every stateful consumer.
+ */
+export function runOnState<S>(
+  deps: ConsumerDeps,
+  id: StateId,
+  codec: StateCodec<S>,
+  step: Step<S>,
+): Promise<FencedOutcome> {
+  const options: PartitionStateOptions = {
+    ...deps.state,
+    metrics: deps.metrics,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
+  return runPartition(tableOf(deps, id.consumer), deps.objects, id, codec, step, options);
 }
 
 export function stageContext(

@@ -48,7 +48,7 @@ import {
   windowDomains,
   windowsCodec,
 } from '../../state/codecs.ts';
-import { type Manifest, manifestOf, runPartition, type StepResult } from '../../state/partition-state.ts';
+import { type Manifest, manifestOf, type StepResult } from '../../state/partition-state.ts';
 import type { FencedTable, StateId } from '../../state/table.ts';
 import {
   type ConsumerDeps,
@@ -58,9 +58,9 @@ import {
   pastFences,
   perPartition,
   rangeOf,
+  runOnState,
   sendLetters,
   stageContext,
-  stateOptions,
   tableOf,
 } from './partitions.ts';
 
@@ -389,38 +389,31 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
   const codec = windowsCodec(deps.domain);
   return perPartition(deps, event, async (b) => {
     const consumed: string[] = [];
-    const outcome = await runPartition(
-      tableOf(deps, 'windows'),
-      deps.objects,
-      windowsStateId(b.topic, b.partition),
-      codec,
-      async (input) => {
-        consumed.length = 0;
-        const { loaded } = input;
-        const records = fresh(
-          decodeEnriched(deps.domain, b.records, 'source'),
-          loaded.fences[String(b.partition)],
-        );
-        if (records.length === 0) return undefined;
-        const name = rangeOf(b, records);
-        const past = pastFences(records, loaded.sources);
-        if (past.letters.length > 0) await sendLetters(deps, name, past.letters);
-        return windowsStep(
-          deps,
-          b,
-          input,
-          {
-            events: past.events,
-            name: { ...name, topic: `${b.topic}.sessions` },
-            kind: 'records',
-            fences: { ...loaded.fences, [String(b.partition)]: name.lastOffset },
-            sources: past.sources,
-          },
-          consumed,
-        );
-      },
-      stateOptions(deps),
-    );
+    const outcome = await runOnState(deps, windowsStateId(b.topic, b.partition), codec, async (input) => {
+      consumed.length = 0;
+      const { loaded } = input;
+      const records = fresh(
+        decodeEnriched(deps.domain, b.records, 'source'),
+        loaded.fences[String(b.partition)],
+      );
+      if (records.length === 0) return undefined;
+      const name = rangeOf(b, records);
+      const past = pastFences(records, loaded.sources);
+      if (past.letters.length > 0) await sendLetters(deps, name, past.letters);
+      return windowsStep(
+        deps,
+        b,
+        input,
+        {
+          events: past.events,
+          name: { ...name, topic: `${b.topic}.sessions` },
+          kind: 'records',
+          fences: { ...loaded.fences, [String(b.partition)]: name.lastOffset },
+          sources: past.sources,
+        },
+        consumed,
+      );
+    });
     if (outcome.committed) await dropConsumed(deps, consumed);
   });
 }
@@ -436,32 +429,25 @@ export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<n
   const { numbers } = await sourcePartitionsOf(deps);
   const pass = async (p: number, flush: boolean): Promise<void> => {
     const consumed: string[] = [];
-    const outcome = await runPartition(
-      tableOf(deps, 'windows'),
-      deps.objects,
-      windowsStateId(topic, p),
-      codec,
-      async (input) => {
-        consumed.length = 0;
-        const { loaded } = input;
-        if (flush && (input.meta as WindowsMeta).max === ENDED) return undefined;
-        const v = loaded.version;
-        return windowsStep(
-          deps,
-          { topic, partition: p },
-          input,
-          {
-            events: [],
-            name: { topic: `${topic}.sessions.flush`, partition: p, firstOffset: v, lastOffset: v },
-            kind: flush ? 'flush' : 'merge',
-            fences: loaded.fences,
-            sources: loaded.sources,
-          },
-          consumed,
-        );
-      },
-      stateOptions(deps),
-    );
+    const outcome = await runOnState(deps, windowsStateId(topic, p), codec, async (input) => {
+      consumed.length = 0;
+      const { loaded } = input;
+      if (flush && (input.meta as WindowsMeta).max === ENDED) return undefined;
+      const v = loaded.version;
+      return windowsStep(
+        deps,
+        { topic, partition: p },
+        input,
+        {
+          events: [],
+          name: { topic: `${topic}.sessions.flush`, partition: p, firstOffset: v, lastOffset: v },
+          kind: flush ? 'flush' : 'merge',
+          fences: loaded.fences,
+          sources: loaded.sources,
+        },
+        consumed,
+      );
+    });
     if (outcome.committed) await dropConsumed(deps, consumed);
   };
   for (const p of numbers) await pass(p, true);
