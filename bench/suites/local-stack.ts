@@ -96,6 +96,8 @@ interface Meter {
   s3Delete: number;
   /** PUTs of state objects (`ops/state/`) and of window partials (`ops/partials/`). */
   s3StatePut: number;
+  /** PUTs by key prefix (the table, or `ops/<kind>/<consumer>`): where the requests go. */
+  s3PutBy: Record<string, number>;
   /** Bytes of state objects written: each is superseded in time and kept as a noncurrent version. */
   stateBytes: number;
   /** Write units of conditional writes that failed (billed all the same). */
@@ -104,6 +106,12 @@ interface Meter {
   lakeBytes: number;
   sqsRequests: number;
   sqsChunks: number;
+}
+
+/** A PUT's key, cut to what it writes: `silver/events`, `ops/state/enrich`, `ops/partials`. */
+export function putPrefix(key: string): string {
+  const parts = key.split('/');
+  return parts.slice(0, parts[0] === 'ops' && parts[1] === 'state' ? 3 : 2).join('/');
 }
 
 /** `a 60%, b 40%`: each part's share of `total`, largest first. */
@@ -205,6 +213,8 @@ function meteredClients(meter: Meter): AwsClients {
       const input = args.input as { Key?: string; Body?: Uint8Array };
       if (ctx.commandName === 'PutObjectCommand') {
         meter.s3Put++;
+        const prefix = putPrefix(input.Key ?? '');
+        meter.s3PutBy[prefix] = (meter.s3PutBy[prefix] ?? 0) + 1;
         if (input.Key?.startsWith('ops/state/') || input.Key?.startsWith('ops/partials/')) meter.s3StatePut++;
         if (input.Key?.startsWith('ops/state/')) meter.stateBytes += input.Body?.byteLength ?? 0;
         else if (!input.Key?.startsWith('ops/')) meter.lakeBytes += input.Body?.byteLength ?? 0;
@@ -261,6 +271,7 @@ export const suite: BenchSuite = {
       s3Other: 0,
       s3Delete: 0,
       s3StatePut: 0,
+      s3PutBy: {},
       stateBytes: 0,
       failedWru: 0,
       lakeBytes: 0,
@@ -372,6 +383,11 @@ export const suite: BenchSuite = {
       rru_per_event: meter.rru / events,
       s3_puts_per_1k_events: (meter.s3Put * 1000) / events,
       s3_state_puts_per_1k_events: (meter.s3StatePut * 1000) / events,
+      s3_puts_per_1k_events_by_prefix: Object.fromEntries(
+        Object.entries(meter.s3PutBy)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => [k, (n * 1000) / events]),
+      ),
       usd_per_million_events: total,
       state_usd_per_million_events: stateCost,
       usd_per_million_events_by_service: cost,
