@@ -41,7 +41,7 @@ import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
 import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { generateEvents, type LambdaKafkaEvent, loadDomain } from '../../functions/core/index.ts';
-import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
+import { flushRun } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
@@ -329,7 +329,7 @@ export const suite: BenchSuite = {
         topic: topics.raw,
       });
       await pipeline.running.waitUntilIdle({ timeoutMs: 1_800_000 });
-      await flushWindows({ ...pipeline.deps.windows }, topics.enriched);
+      await flushRun(pipeline.deps, topics);
     } finally {
       await pipeline.stop();
     }

@@ -22,7 +22,7 @@ import {
   type ConsumerDeps,
   cep,
   enrich,
-  flushWindows,
+  flushRun,
   ingest,
   type KafkaBatchResponse,
   windows,
@@ -400,7 +400,7 @@ export async function runLocal(input: RunLocalInput): Promise<RunResult> {
     produced = r.produced;
     log(`produced ${produced} events; waiting for the consumers to go idle`);
     await pipeline.running.waitUntilIdle({ timeoutMs: 3_600_000 });
-    await flushWindows(pipeline.deps.windows, deployed.topics.enriched);
+    await flushRun(pipeline.deps, deployed.topics);
   } finally {
     await sampler.stop().catch((err: unknown) => log(`metrics sampling failed: ${(err as Error).message}`));
     await pipeline.stop();

@@ -30,11 +30,22 @@
  * alive: no read races a delete. The bucket's lifecycle expires their noncurrent versions after
  * a day (`ops/state/` rule of the gold bucket).
  *
+ * **The outbox.** Rows of small tables (enrich's `batch_quality`, the windows consumer's
+ * `late_events`: a row or a few per batch) would cost a Parquet object per partition-batch each.
+ * A step may defer them instead: they travel in the batch's delta object (and in snapshots) as the
+ * partition's {@link Outbox}, and a later step of the partition writes them all as one object once
+ * they are older than {@link PartitionStateOptions.outboxMaxAgeMs} or more than
+ * {@link PartitionStateOptions.outboxMaxRows} (or the end of a run forces it). The deferred rows
+ * are as durable as the state; a partition with no next batch keeps them until one comes (like
+ * its open windows, SPEC §3), and `flushOutboxes` ends a run with them written. An object holding
+ * an outbox is an envelope (`ObjectRef.envelope`): the codec's bytes, then the outbox's JSON.
+ *
  * **The warm cache.** The state object the consumer mutates IS the cached one. It is taken out of
  * the cache when an attempt starts and put back, at the committed version, only when the attempt
  * commits: an attempt that fails or conflicts leaves nothing behind, and the next one loads from S3.
  */
 import { randomUUID } from 'node:crypto';
+import type { Row } from '../core/model.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
 import { type FencedOutcome, runFenced } from './fenced.ts';
@@ -60,6 +71,29 @@ export interface StateCodec<S> {
 export interface ObjectRef {
   readonly key: string;
   readonly bytes: number;
+  /** 1: the object is an envelope (the codec's bytes, then an outbox part); absent: the codec's bytes. */
+  readonly envelope?: 1;
+}
+
+/** Rows deferred by a partition's steps, by table path, not yet written (see "The outbox"). */
+export interface Outbox {
+  /** When the oldest row was deferred (epoch ms, the backend's clock). */
+  readonly since: number;
+  /** The first source offset of the batches whose rows are held: the flushed object's name starts there. */
+  readonly firstOffset: number;
+  readonly tables: Readonly<Record<string, readonly Row[]>>;
+}
+
+/** What a step did to the outbox: deferred rows (`add`), or wrote every held row (`flushed`). */
+export type OutboxChange =
+  | { readonly add: Readonly<Record<string, readonly Row[]>>; readonly firstOffset: number }
+  | { readonly flushed: true };
+
+/** The outbox as a step sees it. */
+export interface OutboxView {
+  readonly pending: Outbox | null;
+  /** The held rows are old or many enough to be written with this batch. */
+  readonly due: boolean;
 }
 
 /** The small JSON document of the commit point (the fenced record's state). */
@@ -99,6 +133,10 @@ export interface PartitionStateOptions {
   readonly maxDeltas?: number;
   /** How long a superseded object is kept before it is deleted, ms. @default 20 minutes */
   readonly graceMs?: number;
+  /** Deferred rows older than this are written with the partition's next batch, ms. @default 60 s */
+  readonly outboxMaxAgeMs?: number;
+  /** More deferred rows than this are written with the partition's next batch. @default 10,000 */
+  readonly outboxMaxRows?: number;
   /** @default Date.now */
   readonly clock?: () => number;
   readonly metrics?: Metrics;
@@ -106,8 +144,10 @@ export interface PartitionStateOptions {
 
 /** What a consumer's step gives back for a batch with new records. */
 export interface StepResult {
-  /** What the batch changed, for {@link StateCodec.applyDelta}. */
+  /** What the batch changed, for {@link StateCodec.applyDelta}; empty: the codec's state is unchanged. */
   readonly delta: Uint8Array;
+  /** What the batch did to the outbox. @default nothing */
+  readonly outbox?: OutboxChange;
   readonly fences: Readonly<Record<string, number>>;
   readonly sources: Readonly<Record<string, number>>;
   /** @default the loaded meta */
@@ -120,15 +160,22 @@ export interface StepInput<S> {
   readonly state: S;
   readonly meta: Readonly<Record<string, number>>;
   readonly out: BufferedObjectStore;
+  readonly outbox: OutboxView;
 }
 
 /** Applies a batch to the state; undefined when every record had been applied already. */
 export type Step<S> = (input: StepInput<S>) => Promise<StepResult | undefined>;
 
+/** A partition's state as held in memory: the codec's, and the outbox. */
+interface Held<S> {
+  readonly state: S;
+  outbox: Outbox | null;
+}
+
 interface Cached {
   readonly version: number;
   readonly kind: string;
-  readonly state: unknown;
+  readonly held: Held<unknown>;
   readonly bytes: number;
 }
 
@@ -208,6 +255,67 @@ async function fetch(objects: ObjectStoreWithDelete, id: StateId, ref: ObjectRef
   return bytes;
 }
 
+/** An envelope: the codec's bytes (length-prefixed), then the outbox part as JSON. */
+function encodeEnvelope(codecBytes: Uint8Array, outboxPart: unknown): Uint8Array {
+  const json = Buffer.from(JSON.stringify(outboxPart));
+  const out = Buffer.alloc(4 + codecBytes.byteLength + json.byteLength);
+  out.writeUInt32BE(codecBytes.byteLength, 0);
+  out.set(codecBytes, 4);
+  out.set(json, 4 + codecBytes.byteLength);
+  return out;
+}
+
+function decodeEnvelope<T>(bytes: Uint8Array): { codec: Uint8Array; outbox: T } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = b.readUInt32BE(0);
+  return { codec: b.subarray(4, 4 + n), outbox: JSON.parse(b.subarray(4 + n).toString('utf8')) as T };
+}
+
+/** Applies one outbox change (as a delta recorded it) to the held outbox. */
+function applyOutbox(outbox: Outbox | null, change: OutboxChange | undefined, now: number): Outbox | null {
+  if (change === undefined) return outbox;
+  if ('flushed' in change) return null;
+  const tables: Record<string, Row[]> = {};
+  for (const [t, rows] of Object.entries(outbox?.tables ?? {})) tables[t] = [...rows];
+  for (const [t, rows] of Object.entries(change.add)) tables[t] = [...(tables[t] ?? []), ...rows];
+  return { since: outbox?.since ?? now, firstOffset: outbox?.firstOffset ?? change.firstOffset, tables };
+}
+
+/** A delta's outbox part: the change, and the time the change was made (the `since` of a first add). */
+interface OutboxDeltaPart {
+  readonly change: OutboxChange;
+  readonly at: number;
+}
+
+async function readHeld<S>(
+  objects: ObjectStoreWithDelete,
+  id: StateId,
+  manifest: Manifest,
+  codec: StateCodec<S>,
+): Promise<Held<S>> {
+  const [snapshot, ...deltas] = await Promise.all([
+    manifest.snapshot === null ? Promise.resolve(undefined) : fetch(objects, id, manifest.snapshot),
+    ...manifest.deltas.map((d) => fetch(objects, id, d)),
+  ]);
+  let state: S;
+  let outbox: Outbox | null = null;
+  if (snapshot === undefined) state = codec.empty();
+  else if (manifest.snapshot?.envelope === 1) {
+    const e = decodeEnvelope<Outbox | null>(snapshot);
+    state = codec.decodeSnapshot(e.codec);
+    outbox = e.outbox;
+  } else state = codec.decodeSnapshot(snapshot);
+  manifest.deltas.forEach((ref, i) => {
+    const bytes = deltas[i]!;
+    if (ref.envelope === 1) {
+      const e = decodeEnvelope<OutboxDeltaPart | null>(bytes);
+      if (e.codec.byteLength > 0) codec.applyDelta(state, e.codec);
+      if (e.outbox !== null) outbox = applyOutbox(outbox, e.outbox.change, e.outbox.at);
+    } else codec.applyDelta(state, bytes);
+  });
+  return { state, outbox };
+}
+
 /** The state a manifest describes, read from S3: the snapshot, then every delta in order. */
 export async function readState<S>(
   objects: ObjectStoreWithDelete,
@@ -215,13 +323,21 @@ export async function readState<S>(
   manifest: Manifest,
   codec: StateCodec<S>,
 ): Promise<S> {
-  const [snapshot, ...deltas] = await Promise.all([
-    manifest.snapshot === null ? Promise.resolve(undefined) : fetch(objects, id, manifest.snapshot),
-    ...manifest.deltas.map((d) => fetch(objects, id, d)),
-  ]);
-  const state = snapshot === undefined ? codec.empty() : codec.decodeSnapshot(snapshot);
-  for (const d of deltas) codec.applyDelta(state, d!);
-  return state;
+  return (await readHeld(objects, id, manifest, codec)).state;
+}
+
+/** The rows a partition's state holds deferred (its outbox), read from S3. */
+export async function readOutbox(
+  objects: ObjectStoreWithDelete,
+  id: StateId,
+  manifest: Manifest,
+  codec: StateCodec<unknown>,
+): Promise<Outbox | null> {
+  return (await readHeld(objects, id, manifest, codec)).outbox;
+}
+
+function outboxRows(o: Outbox | null): number {
+  return o === null ? 0 : Object.values(o.tables).reduce((n, rows) => n + rows.length, 0);
 }
 
 function objectPrefix(id: StateId): string {
@@ -264,6 +380,8 @@ export async function runPartition<S>(
 ): Promise<FencedOutcome> {
   const maxDeltas = options.maxDeltas ?? 16;
   const graceMs = options.graceMs ?? 20 * 60_000;
+  const maxAge = options.outboxMaxAgeMs ?? 60_000;
+  const maxRows = options.outboxMaxRows ?? 10_000;
   const clock = options.clock ?? Date.now;
   const cacheKey = stateIdString(id);
   let pending: Cached | undefined;
@@ -276,55 +394,75 @@ export async function runPartition<S>(
       const manifest = manifestOf(id, loaded, codec.kind);
       // Taken out of the cache whatever happens next: only a commit puts it back.
       const warm = takeCached(cacheKey);
-      let state: S;
+      let held: Held<S>;
       if (warm !== undefined && warm.version === loaded.version && warm.kind === codec.kind) {
-        state = warm.state as S;
+        held = warm.held as Held<S>;
       } else {
-        state = await readState(objects, id, manifest, codec);
+        held = await readHeld(objects, id, manifest, codec);
         options.metrics?.count('StateColdLoads', 1, { consumer: id.consumer });
       }
-      const r = await step({ loaded, state, meta: manifest.meta, out });
+      const state = held.state;
+      const startedAt = clock();
+      const due =
+        held.outbox !== null &&
+        (startedAt - held.outbox.since >= maxAge || outboxRows(held.outbox) > maxRows);
+      const r = await step({
+        loaded,
+        state,
+        meta: manifest.meta,
+        out,
+        outbox: { pending: held.outbox, due },
+      });
       if (r === undefined) {
         // Nothing applied: the state is as committed (a retry of a committed batch).
-        pending = { version: -1, kind: codec.kind, state, bytes: storedBytes(manifest) };
+        pending = { version: -1, kind: codec.kind, held, bytes: storedBytes(manifest) };
         return undefined;
       }
       const now = clock();
+      const outbox = applyOutbox(held.outbox, r.outbox, now);
       // Superseded objects old enough are deleted before the commit: they are unreferenced
       // already, and a death here only repeats the (idempotent) delete next time.
-      const due = manifest.garbage.filter((g) => now - g.since >= graceMs);
-      if (due.length > 0) await collect(objects, id, Math.max(...due.map((g) => g.below)));
+      const collectable = manifest.garbage.filter((g) => now - g.since >= graceMs);
+      if (collectable.length > 0) await collect(objects, id, Math.max(...collectable.map((g) => g.below)));
       const garbage = manifest.garbage.filter((g) => now - g.since < graceMs);
-      const deltaBytes = manifest.deltas.reduce((n, d) => n + d.bytes, 0) + r.delta.byteLength;
+      // The objects written from now on are envelopes whenever an outbox is or was involved.
+      const deltaPart: OutboxDeltaPart | null = r.outbox === undefined ? null : { change: r.outbox, at: now };
+      const deltaBytes = deltaPart === null ? r.delta : encodeEnvelope(r.delta, deltaPart);
+      const storedDeltas = manifest.deltas.reduce((n, d) => n + d.bytes, 0) + deltaBytes.byteLength;
       const compact =
         manifest.deltas.length + 1 > maxDeltas ||
-        (manifest.snapshot !== null && deltaBytes > manifest.snapshot.bytes) ||
+        (manifest.snapshot !== null && storedDeltas > manifest.snapshot.bytes) ||
         (manifest.snapshot === null && manifest.deltas.length + 1 >= maxDeltas);
       let next: Manifest;
       const name = `${objectPrefix(id)}${String(loaded.version).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
       if (compact) {
-        const bytes = codec.encodeSnapshot(state);
+        const codecBytes = codec.encodeSnapshot(state);
+        const bytes = outbox === null ? codecBytes : encodeEnvelope(codecBytes, outbox);
         await out.put(`${name}.snapshot`, bytes);
         const superseded = manifest.snapshot !== null || manifest.deltas.length > 0;
         next = {
           layout: 2,
           kind: codec.kind,
-          snapshot: { key: `${name}.snapshot`, bytes: bytes.byteLength },
+          snapshot: {
+            key: `${name}.snapshot`,
+            bytes: bytes.byteLength,
+            ...(outbox === null ? {} : { envelope: 1 as const }),
+          },
           deltas: [],
           garbage: superseded ? addGarbage(garbage, { below: loaded.version, since: now }) : garbage,
           meta: r.meta ?? manifest.meta,
         };
         options.metrics?.count('StateSnapshots', 1, { consumer: id.consumer });
       } else {
-        await out.put(`${name}.delta`, r.delta);
-        next = {
-          ...manifest,
-          deltas: [...manifest.deltas, { key: `${name}.delta`, bytes: r.delta.byteLength }],
-          garbage,
-          meta: r.meta ?? manifest.meta,
+        await out.put(`${name}.delta`, deltaBytes);
+        const ref: ObjectRef = {
+          key: `${name}.delta`,
+          bytes: deltaBytes.byteLength,
+          ...(deltaPart === null ? {} : { envelope: 1 as const }),
         };
+        next = { ...manifest, deltas: [...manifest.deltas, ref], garbage, meta: r.meta ?? manifest.meta };
       }
-      pending = { version: -1, kind: codec.kind, state, bytes: storedBytes(next) };
+      pending = { version: -1, kind: codec.kind, held: { state, outbox }, bytes: storedBytes(next) };
       return { state: next, fences: r.fences, sources: r.sources };
     },
     options.metrics ? { metrics: options.metrics } : {},

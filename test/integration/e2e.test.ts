@@ -14,7 +14,7 @@ import { type LocalPipeline, startLocalPipeline } from '../../cli/commands/run-l
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
 import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
 import { type DeadLetter, loadDomain } from '../../functions/core/index.ts';
-import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
+import { flushRun } from '../../functions/handlers/lib/consumers.ts';
 import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
 import type { RunResult } from '../../functions/pipeline/pipeline.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
@@ -70,7 +70,7 @@ describe(`the pipeline on the local stack (${COUNT} events)`, () => {
     });
     expect(produced.produced).toBe(COUNT);
     await pipeline.running.waitUntilIdle({ timeoutMs: 600_000 });
-    await flushWindows(pipeline.deps.windows, topics.enriched);
+    await flushRun(pipeline.deps, topics);
     localDir = await mkdtemp(join(tmpdir(), 'tw-e2e-local-'));
     await copyLayers(pipeline.objects, localDir);
     local = await readLakehouse(localDir);

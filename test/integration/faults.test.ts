@@ -18,7 +18,7 @@ import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
 import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { loadDomain, Random } from '../../functions/core/index.ts';
-import { flushWindows } from '../../functions/handlers/lib/consumers.ts';
+import { type ConsumerDeps, flushRun } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
@@ -135,10 +135,8 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     // (each retry has a new state version, so its files have other names than a dead attempt's).
     for (let attempt = 1; ; attempt++) {
       try {
-        await flushWindows(
-          { ...pipeline.deps.windows, objects: pipeline.objects, table: pipeline.deps.windows.table! },
-          topics.enriched,
-        );
+        const on = (d: ConsumerDeps) => ({ ...d, objects: pipeline.objects, table: d.table! });
+        await flushRun({ enrich: on(pipeline.deps.enrich), windows: on(pipeline.deps.windows) }, topics);
         break;
       } catch (err) {
         if (faulty === undefined || attempt >= 20) throw err;

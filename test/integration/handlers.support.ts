@@ -43,7 +43,7 @@ import {
   cep,
   type EnrichedPublisher,
   enrich,
-  flushWindows,
+  flushRun,
   ingest,
   windows,
 } from '../../functions/handlers/lib/consumers.ts';
@@ -381,12 +381,12 @@ const CONSUMER_FUNCTIONS = { ingest, enrich, windows, cep } as const;
 /**
  * Drives the four consumers the way the mapping would, without Kafka: raw batches per partition
  * through ingest and enrich, then the enriched topic (memory) through cep per partition and
- * windows with one multi-partition event per round, then the end-of-run window flush. Throws if
+ * windows with one multi-partition event per round, then the end of the run (`flushRun`). Throws if
  * an invocation reports a failure.
  */
 export async function runChain(
   invoke: Invoke,
-  flushDeps: ConsumerDeps,
+  flushDeps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps },
   raw: readonly EventRecord[],
   enrichedTopic: MemoryTopic,
   options: { partitions: number; batchSize: number },
@@ -416,7 +416,7 @@ export async function runChain(
     }
     check('windows', await invoke('windows', kafkaEvent(round)));
   }
-  await flushWindows(flushDeps, enrichedTopic.topic);
+  await flushRun(flushDeps, { raw: raw[0]?.topic ?? '', enriched: enrichedTopic.topic });
 }
 
 /**

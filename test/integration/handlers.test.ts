@@ -88,7 +88,7 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
       windows: depsFor(res, { sourcePartitions: async () => [`${RAW}-0`] }),
       cep: depsFor(res, { alerts }),
     };
-    await runChain(directInvoke(chain), chain.windows, raw, topic, { partitions: 1, batchSize: 400 });
+    await runChain(directInvoke(chain), chain, raw, topic, { partitions: 1, batchSize: 400 });
     localDir = await mkdtemp(join(tmpdir(), 'tw-local-'));
     await copyLayers(depsFor(res).objects, localDir);
     embeddedDir = await mkdtemp(join(tmpdir(), 'tw-embedded-'));
@@ -158,7 +158,7 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
     const before = await allKeys(res);
     const published = topic.records(0).length;
     // Act
-    await runChain(directInvoke(chain), chain.windows, raw, new MemoryTopic(ENRICHED), {
+    await runChain(directInvoke(chain), chain, raw, new MemoryTopic(ENRICHED), {
       partitions: 1,
       batchSize: 400,
     });

@@ -6,9 +6,33 @@
  * enriched-record decoding) is in `partitions.ts`; their state is partition-owned
  * (`functions/state/partition-state.ts`).
  */
+import { parsePartitionId } from '../../core/index.ts';
+import { flushEnrich } from './enrich-consumer.ts';
+import type { ConsumerDeps } from './partitions.ts';
+import { flushWindows } from './windows-consumer.ts';
+
 export type { KafkaBatchResponse } from '../../core/index.ts';
 export { cep } from './cep-consumer.ts';
-export { enrich } from './enrich-consumer.ts';
+export { enrich, flushEnrich } from './enrich-consumer.ts';
 export { ingest } from './ingest-consumer.ts';
 export { byPartition, type ConsumerDeps, type EnrichedPublisher, parseSource } from './partitions.ts';
 export { flushWindows, ownerOf, partialPrefix, windows, windowsStateId } from './windows-consumer.ts';
+
+/**
+ * Ends a run the way embedded runs end: enrich writes the batch quality rows its partitions hold
+ * deferred, then the windows consumer flushes its engines and merges (`flushWindows`), which
+ * also writes its deferred late rows. The raw partitions are the windows consumer's
+ * `sourcePartitions`.
+ */
+export async function flushRun(
+  deps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps },
+  topics: { readonly raw: string; readonly enriched: string },
+): Promise<void> {
+  const ids = (await deps.windows.sourcePartitions?.()) ?? [];
+  const partitions = ids.flatMap((id) => {
+    const p = parsePartitionId(id);
+    return p === undefined ? [] : [p.partition];
+  });
+  await flushEnrich(deps.enrich, topics.raw, partitions);
+  await flushWindows(deps.windows, topics.enriched);
+}

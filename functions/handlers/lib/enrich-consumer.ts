@@ -9,11 +9,10 @@ import { BATCH_QUALITY } from '../../lakehouse/quality.ts';
 import { CONSUMERS } from '../../pipeline/context.ts';
 import { EnrichStage } from '../../pipeline/enrich.ts';
 import { batchQualityRow } from '../../pipeline/quality.ts';
-import { emptyWritten, writeRows } from '../../pipeline/write.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { dedupCodec } from '../../state/codecs.ts';
-import { type ConsumerDeps, perPartition, runOnState, stageContext } from './partitions.ts';
+import { type ConsumerDeps, deferRows, perPartition, runOnState, stageContext } from './partitions.ts';
 
 /**
  * The partition's hashed seen-set as the enrich stage's `DedupStore`: each new id is remembered in
@@ -35,7 +34,8 @@ function partitionDedup(set: HashedDedupSet, delta: DedupDelta): DedupStore {
 
 /**
  * enrich: raw → silver + dead letters + enriched topic + ops/batch_quality. State: the partition's
- * seen event ids (hashed, hour buckets; `core/dedup-hashes.ts`) on the partition state backend.
+ * seen event ids (hashed, hour buckets; `core/dedup-hashes.ts`) on the partition state backend,
+ * and its deferred batch quality rows (the outbox; {@link flushEnrich} writes them at a run's end).
  */
 export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const publisher = deps.enriched;
@@ -46,7 +46,7 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
       deps,
       { consumer: CONSUMERS.enrich, topic: b.topic, scope: String(b.partition) },
       codec,
-      async ({ loaded, state, out }) => {
+      async ({ loaded, state, out, outbox }) => {
         const store = new AttemptStateStore(loaded);
         const delta = new DedupDelta();
         const ctx = stageContext(deps, out, store, { dedup: partitionDedup(state, delta) });
@@ -67,16 +67,54 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
           late: 0,
           batchTs: r.maxKafkaTs,
         });
-        await writeRows(ctx, BATCH_QUALITY, [quality], r.range, emptyWritten());
+        // One quality row per batch: deferred in the partition's outbox, written about once a minute.
+        const deferred = await deferRows(ctx, outbox, [{ schema: BATCH_QUALITY, rows: [quality] }], r.range);
         // Outputs before state: the events reach the enriched topic before the fence moves.
         await publisher.publish(r.forward);
         await stage.commit();
         return {
           delta: delta.toBytes(),
+          ...(deferred.change === undefined ? {} : { outbox: deferred.change }),
           fences: { ...loaded.fences, [String(b.partition)]: store.savedOffset('enrich') },
           sources: loaded.sources,
         };
       },
     );
   });
+}
+
+/**
+ * Writes the batch quality rows every partition of `topic` holds deferred (the end of a run, as
+ * `flushWindows` ends the windows consumer's): one object per partition, named from the outbox's
+ * first offset to the partition's fence. Returns the partitions that had rows.
+ */
+export async function flushEnrich(
+  deps: ConsumerDeps,
+  topic: string,
+  partitions: readonly number[],
+): Promise<number> {
+  const codec = dedupCodec(deps.domain);
+  let flushed = 0;
+  for (const p of partitions) {
+    const outcome = await runOnState(
+      deps,
+      { consumer: CONSUMERS.enrich, topic, scope: String(p) },
+      codec,
+      async ({ loaded, out, outbox }) => {
+        const fence = loaded.fences[String(p)];
+        if (outbox.pending === null || fence === undefined) return undefined;
+        const ctx = stageContext(deps, out, new AttemptStateStore(loaded));
+        const range = { topic, partition: p, firstOffset: outbox.pending.firstOffset, lastOffset: fence };
+        const deferred = await deferRows(ctx, outbox, [{ schema: BATCH_QUALITY, rows: [] }], range, true);
+        return {
+          delta: new Uint8Array(0),
+          ...(deferred.change === undefined ? {} : { outbox: deferred.change }),
+          fences: loaded.fences,
+          sources: loaded.sources,
+        };
+      },
+    );
+    if (outcome.committed) flushed++;
+  }
+  return flushed;
 }

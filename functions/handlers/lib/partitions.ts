@@ -16,18 +16,23 @@ import {
   type KafkaBatchResponse,
   type LambdaKafkaEvent,
   parsePartitionId,
+  type Row,
   type SilverEvent,
+  type TableSchema,
   toDeadLetter,
   unappliedRecords,
 } from '../../core/index.ts';
 import type { StageContext } from '../../pipeline/context.ts';
 import { decodeEnrichedRecord, SOURCE_HEADER } from '../../pipeline/enriched.ts';
+import { emptyWritten, writeRows } from '../../pipeline/write.ts';
 import type { AlertSink } from '../../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { FencedOutcome } from '../../state/fenced.ts';
 import {
+  type OutboxChange,
+  type OutboxView,
   type PartitionStateOptions,
   runPartition,
   type StateCodec,
@@ -139,6 +144,52 @@ export function runOnState<S>(
     ...(deps.clock ? { clock: deps.clock } : {}),
   };
   return runPartition(tableOf(deps, id.consumer), deps.objects, id, codec, step, options);
+}
+
+/** Rows of one small table that a consumer defers in its partition's outbox. */
+export interface DeferredTable {
+  readonly schema: TableSchema;
+  readonly rows: readonly Row[];
+}
+
+/**
+ * Rows of small tables (a row or a few per batch: `batch_quality`, `late_events`) deferred in the
+ * partition's outbox (`state/partition-state.ts`, "The outbox"), or, when the outbox is due or
+ * `force`, written now with every row it held: one object per table and Hive partition, named
+ * from the outbox's first offset to the last of `range` (a retry of the batch names it the same).
+ * `tables` lists every table the consumer defers (rows may be empty). Returns the outbox change
+ * for the step's result and the number of rows written.
+ */
+export async function deferRows(
+  ctx: StageContext,
+  outbox: OutboxView,
+  tables: readonly DeferredTable[],
+  range: SourceRange,
+  force = false,
+): Promise<{ change?: OutboxChange; written: number }> {
+  const held = outbox.pending;
+  for (const path of Object.keys(held?.tables ?? {}))
+    if (!tables.some((t) => t.schema.path === path))
+      throw new Error(`the outbox holds rows of ${path}, which this consumer does not defer`);
+  if (force || outbox.due) {
+    const name = { ...range, firstOffset: held?.firstOffset ?? range.firstOffset };
+    const into = emptyWritten();
+    let written = 0;
+    for (const t of tables)
+      written += await writeRows(
+        ctx,
+        t.schema,
+        [...(held?.tables[t.schema.path] ?? []), ...t.rows],
+        name,
+        into,
+      );
+    return held === null ? { written } : { change: { flushed: true }, written };
+  }
+  const add: Record<string, readonly Row[]> = {};
+  for (const t of tables) if (t.rows.length > 0) add[t.schema.path] = t.rows;
+  return Object.keys(add).length === 0
+    ? { written: 0 }
+    : { change: { add, firstOffset: range.firstOffset }, written: 0 };
 }
 
 export function stageContext(

@@ -48,11 +48,18 @@ import {
   windowDomains,
   windowsCodec,
 } from '../../state/codecs.ts';
-import { type Manifest, manifestOf, type StepResult } from '../../state/partition-state.ts';
+import {
+  type Manifest,
+  manifestOf,
+  type OutboxChange,
+  type OutboxView,
+  type StepResult,
+} from '../../state/partition-state.ts';
 import type { FencedTable, StateId } from '../../state/table.ts';
 import {
   type ConsumerDeps,
   decodeEnriched,
+  deferRows,
   fresh,
   type PartitionBatch,
   pastFences,
@@ -278,25 +285,32 @@ async function writePartials(
     await out.put(`${partialPrefix(topic, end)}${partition}.json`, Buffer.from(JSON.stringify(o)));
 }
 
-/** Sessions rows and every late row of the batch, named after the partition's records. */
+/**
+ * Sessions rows of the batch, named after the partition's records; its late rows deferred in the
+ * partition's outbox (written about once a minute, and at the end of a run: `force`).
+ */
 async function writePartitionRows(
   deps: ConsumerDeps,
   out: BufferedObjectStore,
+  outbox: OutboxView,
   rows: Record<string, Row[]>,
   late: readonly Row[],
-  name: SourceRange,
-): Promise<void> {
+  names: { readonly rows: SourceRange; readonly late: SourceRange; readonly force: boolean },
+): Promise<OutboxChange | undefined> {
   const schemas = layerSchemas(deps.domain);
   const ctx = stageContext(deps, out, new AttemptStateStore({ fences: {} }));
   const written = emptyWritten();
   let n = 0;
   for (const [w, list] of Object.entries(rows)) {
     const schema = schemas.windows[w];
-    if (schema !== undefined) n += await writeRows(ctx, schema, list, name, written);
+    if (schema !== undefined) n += await writeRows(ctx, schema, list, names.rows, written);
   }
-  n += await writeRows(ctx, schemas.lateEvents, late, name, written);
+  const lateTable = [{ schema: schemas.lateEvents, rows: late }];
+  const deferred = await deferRows(ctx, outbox, lateTable, names.late, names.force);
+  n += deferred.written;
   for (const r of late) deps.metrics.count('LateEvents', 1, { window: String(r['window_name']) });
   deps.metrics.count('RecordsOut', n, { layer: 'gold' });
+  return deferred.change;
 }
 
 /**
@@ -310,6 +324,7 @@ async function windowsStep(
     readonly state: WindowsPartitionState;
     readonly meta: Readonly<Record<string, number>>;
     readonly out: BufferedObjectStore;
+    readonly outbox: OutboxView;
   },
   batch: {
     readonly events: readonly SilverEvent[];
@@ -348,7 +363,18 @@ async function windowsStep(
   await writePartials(deps, out, b.topic, own, fixedOut.partials);
   deps.metrics.count('RecordsIn', batch.events.length, { layer: 'gold' });
   const late = [...fixedOut.late, ...sessionsOut.late];
-  await writePartitionRows(deps, out, sessionsOut.rows, late, batch.name);
+  // Late rows are named after the partition's records: a flush or merge pass (named after the
+  // state's version) writes the held ones up to the partition's fence.
+  const fence = batch.fences[String(own)] ?? 0;
+  const lateName =
+    batch.kind === 'records'
+      ? batch.name
+      : { topic: `${b.topic}.sessions`, partition: own, firstOffset: fence, lastOffset: fence };
+  const outboxChange = await writePartitionRows(deps, out, input.outbox, sessionsOut.rows, late, {
+    rows: batch.name,
+    late: lateName,
+    force: batch.kind !== 'records',
+  });
   // Never lower than published (a flushed partition stays at the end of time).
   const seen = st.fixed.watermark(pid) + deps.domain.maxOutOfOrdernessMs;
   const ownMax = flush ? ENDED : Math.max(before.max ?? Number.NEGATIVE_INFINITY, seen);
@@ -363,7 +389,11 @@ async function windowsStep(
   Object.assign(st.merged, m.merged);
   // A merge pass that found nothing to write commits nothing. (What it changed in the engines is
   // only other partitions' watermarks, which the next delta records again, at least as high.)
-  const wrote = out.size > 0 || late.length > 0 || Object.values(fixedOut.partials).some((l) => l.length > 0);
+  const wrote =
+    out.size > 0 ||
+    late.length > 0 ||
+    outboxChange !== undefined ||
+    Object.values(fixedOut.partials).some((l) => l.length > 0);
   if (batch.kind === 'merge' && !wrote) return undefined;
   const delta: WindowsDelta = {
     pid,
@@ -374,6 +404,7 @@ async function windowsStep(
   };
   return {
     delta: encodeWindowsDelta(delta),
+    ...(outboxChange === undefined ? {} : { outbox: outboxChange }),
     fences: batch.fences,
     sources: batch.sources,
     meta: meta as Record<string, number>,
