@@ -5,7 +5,12 @@
  * the AWS variable cost per million events from `bench/prices.json`.
  *
  *   npm run bench -- local-stack [--events 50000] [--batch 500] [--pollers N] [--invocations-per-poller N]
- *     [--json] [--write-profile <path>]
+ *     [--env prod] [--json] [--write-profile <path>]
+ *
+ * `--env` names the deployment the run is priced as (its Kafka cluster's per-byte prices; prod:
+ * MSK Express). Counts are taken while the events flow: the end-of-run flush that makes the run's
+ * gold complete (open windows and sessions, deferred rows) is the bench's, not a deployment's (a
+ * stream has no end), and is reported apart (`final_flush_s3_puts`).
  *
  * `--pollers N` runs every mapping with N event pollers (default 1, the `local` environment's).
  * Each poller runs up to 5 invocations at once over partitions of its own, as on AWS, so the
@@ -19,10 +24,11 @@
  * How the counts are taken: SDK middleware on the consumers' clients counts every request.
  * Capacity units are computed as DynamoDB bills them (the emulator reports none): a write costs
  * ceil(item size / 1 KB) WRU, an UpdateItem the larger of the item before and after; a strongly
- * consistent read ceil(size / 4 KB) RRU. Lambda GB-s use the template's 1024 MiB and the measured
- * in-process duration of each invocation (2 shared cores here: an upper bound for Lambda). MSK data
- * in counts raw bytes twice (raw + enriched topics; an enriched record is about the size of its
- * raw record) plus alerts, and leaves out the fixed cluster- and partition-hours.
+ * consistent read ceil(size / 4 KB) RRU. Lambda GB-s use the template's 1024 MiB and the process's
+ * CPU time while the consumers ran (concurrent invocations wait for the 2 shared cores here, so
+ * their wall times overstate the work), scaled to the 0.58 vCPU of a 1 GB function, plus an assumed
+ * 110 ms of AWS round trips per invocation. Kafka counts raw bytes twice (raw + enriched topics; an enriched record is about
+ * the size of its raw record), each read by two consumers, and leaves out fixed hours.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -42,12 +48,16 @@ import { MetricsCollector } from '../../functions/adapters/embedded/metrics-coll
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { generateEvents, type LambdaKafkaEvent, loadDomain } from '../../functions/core/index.ts';
 import { flushRun } from '../../functions/handlers/lib/consumers.ts';
+import { type EnvironmentConfig, loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
 import { ensureStack } from '../../localstack/stack.ts';
 import { ensurePipelineTopics } from '../../localstack/topics.ts';
 import { argValue, type BenchSuite } from '../suite.ts';
+
+type KafkaMode = EnvironmentConfig['kafka']['mode'];
+
 import { writeWorkProfile } from '../work-profile.ts';
 
 interface Prices {
@@ -58,7 +68,45 @@ interface Prices {
   dynamodbProvisioned: { perWcuHour: number; perRcuHour: number; utilization: number };
   s3: { perThousandPutCopyPostList: number; perThousandGetSelect: number };
   sqs: { perMillionRequests: number; requestChunkBytes: number };
-  mskServerless: { perGbIn: number };
+  mskServerless: { perGbIn: number; perGbOut: number; perGbMonthStorage: number };
+  mskExpress: { perGbDataIn: number; perGbMonthStorage: number };
+}
+
+/** A function's share of a vCPU at 1024 MB: Lambda gives one vCPU at 1,769 MB, in proportion below. */
+const LAMBDA_VCPU_AT_1GB = 1024 / 1769;
+
+/**
+ * What one invocation waits for AWS, ms (assumed, not measured: the emulator answers on loopback):
+ * the commit point's three DynamoDB round trips (~10 ms each), one round of parallel S3 PUTs
+ * (~60 ms) and a Kafka produce (~20 ms), typical same-region latencies.
+ */
+const LAMBDA_AWS_WAIT_MS = 110;
+
+/** Days of Kafka retention the topics keep (Kafka's default `retention.ms`; the topics set none). */
+const KAFKA_RETENTION_DAYS = 7;
+
+/**
+ * The variable Kafka cost of `bytesIn` written (raw + enriched topics) and `bytesOut` read, as the
+ * environment's cluster bills it: Serverless per GB in and out and stored; Express per GB in and
+ * stored; provisioned and self-managed nothing per byte (broker-hours and disks are fixed).
+ */
+export function kafkaVariableUsd(
+  mode: KafkaMode,
+  bytesIn: number,
+  bytesOut: number,
+  prices: Pick<Prices, 'mskServerless' | 'mskExpress'>,
+): number {
+  const gbIn = bytesIn / 1e9;
+  const storedGbMonths = (gbIn * KAFKA_RETENTION_DAYS) / (365 / 12);
+  if (mode === 'serverless') {
+    const p = prices.mskServerless;
+    return gbIn * p.perGbIn + (bytesOut / 1e9) * p.perGbOut + storedGbMonths * p.perGbMonthStorage;
+  }
+  if (mode === 'express') {
+    const p = prices.mskExpress;
+    return gbIn * p.perGbDataIn + storedGbMonths * p.perGbMonthStorage;
+  }
+  return 0;
 }
 
 const PRICES = JSON.parse(
@@ -252,6 +300,9 @@ export const suite: BenchSuite = {
     const pollers = Number(argValue(ctx.args, 'pollers', '1'));
     // 1: each mapping invokes one batch at a time (per-batch times without sibling invocations).
     const invocationsPerPoller = Number(argValue(ctx.args, 'invocations-per-poller', '5'));
+    // The deployment the run is priced as: its Kafka cluster's per-byte prices (prod: MSK Express).
+    const envName = argValue(ctx.args, 'env', 'prod');
+    const kafkaMode = loadEnvironmentConfig(envName).kafka.mode;
     const domain = loadDomain('payments');
     const gen = { seed: 1, poisonRate: 0.001, duplicateRate: 0.002, anomalies: true } as const;
     await ensureStack((line) => ctx.log(`[local stack] ${line}`));
@@ -322,6 +373,11 @@ export const suite: BenchSuite = {
     });
     ctx.log(`local-stack: producing ${events} events and consuming them (batch ${batch})`);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let cpuMs = 0;
+    // The meter as the events flowed: the end-of-run flush (below) is the bench's, not a
+    // deployment's (a stream has no end), so it is reported apart and priced nowhere.
+    let flowing: Meter | undefined;
     try {
       await produceEvents({
         source: new GeneratorSource(domain, events, { ...gen, topic: topics.raw }),
@@ -329,13 +385,25 @@ export const suite: BenchSuite = {
         topic: topics.raw,
       });
       await pipeline.running.waitUntilIdle({ timeoutMs: 1_800_000 });
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs = (cpu.user + cpu.system) / 1000;
+      flowing = structuredClone(meter);
       await flushRun(pipeline.deps, topics);
     } finally {
       await pipeline.stop();
     }
     const seconds = (performance.now() - t0) / 1000;
     const perMillion = 1_000_000 / events;
-    const gbSeconds = (lambda.ms / 1000) * 1;
+    const finalFlush = { s3Put: meter.s3Put - flowing.s3Put, wru: meter.wru - flowing.wru };
+    const all = structuredClone(meter);
+    Object.assign(meter, flowing);
+    // Lambda bills each invocation's duration at its memory. Measured here: the CPU time of this
+    // process while the consumers ran (it also holds the producer and the local mapping's polling:
+    // an upper bound of the functions' work), not the invocations' wall times (they share 2 cores
+    // with each other and the broker). Priced as a 1 GB function runs it: with 1024/1769 of a
+    // vCPU, plus the round trips to AWS each invocation waits for (LAMBDA_AWS_WAIT_MS).
+    const lambdaMs = cpuMs / LAMBDA_VCPU_AT_1GB + lambda.invocations * LAMBDA_AWS_WAIT_MS;
+    const gbSeconds = (lambdaMs / 1000) * 1;
     const cost = {
       lambda:
         gbSeconds * PRICES.lambda.perGbSecond * perMillion +
@@ -347,7 +415,8 @@ export const suite: BenchSuite = {
         ((meter.s3Put + meter.s3Other) * perMillion * PRICES.s3.perThousandPutCopyPostList) / 1000 +
         (meter.s3Get * perMillion * PRICES.s3.perThousandGetSelect) / 1000,
       sqs: (meter.sqsChunks * perMillion * PRICES.sqs.perMillionRequests) / 1e6,
-      msk: ((rawBytes * 2 * perMillion) / 1e9) * PRICES.mskServerless.perGbIn,
+      // Written twice (raw, enriched), each read by two consumers; alerts are a few hundred.
+      msk: kafkaVariableUsd(kafkaMode, rawBytes * 2 * perMillion, rawBytes * 4 * perMillion, PRICES),
     };
     const total = Object.values(cost).reduce((a, b) => a + b, 0);
     const profilePath = argValue(ctx.args, 'write-profile', '');
@@ -382,6 +451,15 @@ export const suite: BenchSuite = {
       wru_per_event: (meter.wru + meter.failedWru) / events,
       rru_per_event: meter.rru / events,
       s3_puts_per_1k_events: (meter.s3Put * 1000) / events,
+      // The end-of-run flush (open windows and sessions, deferred rows): the bench's, not a stream's.
+      final_flush_s3_puts: finalFlush.s3Put,
+      s3_puts_per_1k_events_with_final_flush: (all.s3Put * 1000) / events,
+      priced_as: { env: envName, kafka: kafkaMode },
+      lambda_ms_per_event: {
+        wall_sum: lambda.ms / events,
+        process_cpu: cpuMs / events,
+        billed_at_1gb: lambdaMs / events,
+      },
       s3_state_puts_per_1k_events: (meter.s3StatePut * 1000) / events,
       s3_puts_per_1k_events_by_prefix: Object.fromEntries(
         Object.entries(meter.s3PutBy)
@@ -435,7 +513,7 @@ export const suite: BenchSuite = {
         value: (meter.s3Put * 1000) / events,
         unit: 'PUT',
         higherIsBetter: false,
-        note: `${meter.s3Put} PUT (${meter.s3StatePut} of state and partials), ${meter.s3Get} GET, ${meter.s3Other} other (LIST...), ${meter.s3Delete} DELETE (free)`,
+        note: `${meter.s3Put} PUT (${meter.s3StatePut} of state and partials), ${meter.s3Get} GET, ${meter.s3Other} other (LIST...), ${meter.s3Delete} DELETE (free), while the events flowed; the end-of-run flush ${finalFlush.s3Put} PUT more`,
       },
       {
         measure: 'windows invocations of different partitions running at once',
@@ -454,6 +532,7 @@ export const suite: BenchSuite = {
         value: gbSeconds * perMillion,
         unit: 'GB-s',
         higherIsBetter: false,
+        note: `the process's CPU time while the consumers ran (${Math.round(cpuMs)} ms; their summed wall time ${Math.round(lambda.ms)} ms) at ${LAMBDA_VCPU_AT_1GB.toFixed(2)} vCPU, plus ${LAMBDA_AWS_WAIT_MS} ms of AWS round trips per invocation`,
       },
       {
         measure: 'AWS variable cost per 1M events: Lambda',
@@ -496,11 +575,11 @@ export const suite: BenchSuite = {
         note: priced,
       },
       {
-        measure: 'AWS variable cost per 1M events: MSK Serverless data in',
+        measure: `AWS variable cost per 1M events: Kafka (${envName}: MSK ${kafkaMode})`,
         value: cost.msk,
         unit: 'USD',
         higherIsBetter: false,
-        note: `${priced}; cluster/partition-hours excluded`,
+        note: `${priced}; bytes in, out and stored ${KAFKA_RETENTION_DAYS} days as ${kafkaMode} bills them; broker, cluster and partition hours are fixed, excluded`,
       },
       {
         measure: 'AWS variable cost per 1M events: total',

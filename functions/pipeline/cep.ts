@@ -131,13 +131,22 @@ export class CepStage {
     }
   }
 
-  /** Writes `gold/alerts`, publishes the alerts, then saves the state fenced (StaleFenceError when stale). */
-  async commit(): Promise<CepCommitResult> {
+  /**
+   * Writes `gold/alerts` (or hands the rows to `writeGold`, which returns how many it wrote now:
+   * the Lambda consumer defers them in its partition's outbox), publishes the alerts, then saves
+   * the state fenced (StaleFenceError when stale).
+   */
+  async commit(
+    writeGold?: (schema: TableSchema, rows: readonly Row[], range: SourceRange) => Promise<number>,
+  ): Promise<CepCommitResult> {
     const written = emptyWritten();
     const range = this.fence.pending();
     if (range === undefined) return { range, alerts: 0, written };
     const alerts = this.pending;
-    const n = await writeRows(this.ctx, this.alertsSchema, alerts, range, written);
+    const n =
+      writeGold === undefined
+        ? await writeRows(this.ctx, this.alertsSchema, alerts, range, written)
+        : await writeGold(this.alertsSchema, alerts, range);
     this.ctx.metrics.count('RecordsOut', n, { layer: 'gold' });
     if (alerts.length > 0 && this.ctx.alerts !== undefined) await this.ctx.alerts.send(alerts);
     if (alerts.length > 0) {

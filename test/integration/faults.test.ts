@@ -136,7 +136,14 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     for (let attempt = 1; ; attempt++) {
       try {
         const on = (d: ConsumerDeps) => ({ ...d, objects: pipeline.objects, table: d.table! });
-        await flushRun({ enrich: on(pipeline.deps.enrich), windows: on(pipeline.deps.windows) }, topics);
+        await flushRun(
+          {
+            enrich: on(pipeline.deps.enrich),
+            windows: on(pipeline.deps.windows),
+            cep: on(pipeline.deps.cep),
+          },
+          topics,
+        );
         break;
       } catch (err) {
         if (faulty === undefined || attempt >= 20) throw err;

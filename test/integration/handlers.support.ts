@@ -386,7 +386,7 @@ const CONSUMER_FUNCTIONS = { ingest, enrich, windows, cep } as const;
  */
 export async function runChain(
   invoke: Invoke,
-  flushDeps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps },
+  flushDeps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps; readonly cep: ConsumerDeps },
   raw: readonly EventRecord[],
   enrichedTopic: MemoryTopic,
   options: { partitions: number; batchSize: number },

@@ -1,12 +1,21 @@
-import type { CepKeyState, KafkaBatchResponse, LambdaKafkaEvent, Versioned } from '../../core/index.ts';
+import {
+  type CepKeyState,
+  type KafkaBatchResponse,
+  type LambdaKafkaEvent,
+  layerSchemas,
+  type Versioned,
+} from '../../core/index.ts';
 import { CepStage } from '../../pipeline/cep.ts';
 import { CONSUMERS } from '../../pipeline/context.ts';
 import type { KeyStateStore } from '../../ports/key-state-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { type CepPartitionState, cepCodec, encodeCepDelta } from '../../state/codecs.ts';
+import type { OutboxChange } from '../../state/partition-state.ts';
 import {
   type ConsumerDeps,
   decodeEnriched,
+  deferRows,
+  flushOutboxes,
   fresh,
   pastFences,
   perPartition,
@@ -44,7 +53,10 @@ function partitionKeys(
   };
 }
 
-/** cep: enriched → gold/alerts + alerts topic. State: the partition's key states (SPEC §4). */
+/**
+ * cep: enriched → alerts topic + gold/alerts. State: the partition's key states (SPEC §4), and its
+ * gold/alerts rows not written yet (the outbox; {@link flushCep} writes them at a run's end).
+ */
 export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const codec = cepCodec();
   return perPartition(deps, event, async (b) => {
@@ -52,7 +64,7 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
       deps,
       { consumer: CONSUMERS.cep, topic: b.topic, scope: String(b.partition) },
       codec,
-      async ({ loaded, state, out }) => {
+      async ({ loaded, state, out, outbox }) => {
         const committed = loaded.fences[String(b.partition)];
         const records = fresh(b.records, committed);
         if (records.length === 0) return undefined;
@@ -66,20 +78,37 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
         });
         const changed = new Map<string, CepKeyState>();
         const keys = partitionKeys(state, committed ?? -1, changed);
-        const stage = await CepStage.open(stageContext(deps, out, store, { cepKeys: keys }), {
-          topic: b.topic,
-          partition: b.partition,
-        });
+        const ctx = stageContext(deps, out, store, { cepKeys: keys });
+        const stage = await CepStage.open(ctx, { topic: b.topic, partition: b.partition });
         await stage.apply({ source, events: decoded.events });
-        await stage.commit();
+        // gold/alerts rows are deferred in the partition's outbox (written about once a minute);
+        // the alerts topic has them at once.
+        let change: OutboxChange | undefined;
+        await stage.commit(async (schema, rows, range) => {
+          const d = await deferRows(ctx, outbox, [{ schema, rows }], range);
+          change = d.change;
+          return d.written;
+        });
         const maxTs = (store.saved?.state as { maxTs?: number } | undefined)?.maxTs;
         if (maxTs !== undefined) state.maxTs = maxTs;
         return {
           delta: encodeCepDelta(state.maxTs, changed),
+          ...(change === undefined ? {} : { outbox: change }),
           fences: { ...loaded.fences, [String(b.partition)]: store.savedOffset('cep') },
           sources: decoded.sources,
         };
       },
     );
   });
+}
+
+/** Writes the gold/alerts rows every partition of `topic` holds deferred (the end of a run). */
+export async function flushCep(
+  deps: ConsumerDeps,
+  topic: string,
+  partitions: readonly number[],
+): Promise<number> {
+  return flushOutboxes(deps, CONSUMERS.cep, cepCodec(), topic, partitions, [
+    layerSchemas(deps.domain).alerts,
+  ]);
 }

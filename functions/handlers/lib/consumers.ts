@@ -7,25 +7,26 @@
  * (`functions/state/partition-state.ts`).
  */
 import { parsePartitionId } from '../../core/index.ts';
+import { flushCep } from './cep-consumer.ts';
 import { flushEnrich } from './enrich-consumer.ts';
 import type { ConsumerDeps } from './partitions.ts';
 import { flushWindows } from './windows-consumer.ts';
 
 export type { KafkaBatchResponse } from '../../core/index.ts';
-export { cep } from './cep-consumer.ts';
+export { cep, flushCep } from './cep-consumer.ts';
 export { enrich, flushEnrich } from './enrich-consumer.ts';
 export { ingest } from './ingest-consumer.ts';
 export { byPartition, type ConsumerDeps, type EnrichedPublisher, parseSource } from './partitions.ts';
 export { flushWindows, ownerOf, partialPrefix, windows, windowsStateId } from './windows-consumer.ts';
 
 /**
- * Ends a run the way embedded runs end: enrich writes the batch quality rows its partitions hold
- * deferred, then the windows consumer flushes its engines and merges (`flushWindows`), which
+ * Ends a run the way embedded runs end: enrich and cep write the rows their partitions hold
+ * deferred (batch quality, gold alerts), then the windows consumer flushes its engines and merges (`flushWindows`), which
  * also writes its deferred late rows. The raw partitions are the windows consumer's
  * `sourcePartitions`.
  */
 export async function flushRun(
-  deps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps },
+  deps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps; readonly cep: ConsumerDeps },
   topics: { readonly raw: string; readonly enriched: string },
 ): Promise<void> {
   const ids = (await deps.windows.sourcePartitions?.()) ?? [];
@@ -34,5 +35,7 @@ export async function flushRun(
     return p === undefined ? [] : [p.partition];
   });
   await flushEnrich(deps.enrich, topics.raw, partitions);
+  // The enriched topic has as many partitions as the raw one (the enrich stage keeps partitions).
+  await flushCep(deps.cep, topics.enriched, partitions);
   await flushWindows(deps.windows, topics.enriched);
 }

@@ -12,7 +12,14 @@ import { batchQualityRow } from '../../pipeline/quality.ts';
 import type { DedupStore } from '../../ports/dedup-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { dedupCodec } from '../../state/codecs.ts';
-import { type ConsumerDeps, deferRows, perPartition, runOnState, stageContext } from './partitions.ts';
+import {
+  type ConsumerDeps,
+  deferRows,
+  flushOutboxes,
+  perPartition,
+  runOnState,
+  stageContext,
+} from './partitions.ts';
 
 /**
  * The partition's hashed seen-set as the enrich stage's `DedupStore`: each new id is remembered in
@@ -83,38 +90,11 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
   });
 }
 
-/**
- * Writes the batch quality rows every partition of `topic` holds deferred (the end of a run, as
- * `flushWindows` ends the windows consumer's): one object per partition, named from the outbox's
- * first offset to the partition's fence. Returns the partitions that had rows.
- */
+/** Writes the batch quality rows every partition of `topic` holds deferred (the end of a run). */
 export async function flushEnrich(
   deps: ConsumerDeps,
   topic: string,
   partitions: readonly number[],
 ): Promise<number> {
-  const codec = dedupCodec(deps.domain);
-  let flushed = 0;
-  for (const p of partitions) {
-    const outcome = await runOnState(
-      deps,
-      { consumer: CONSUMERS.enrich, topic, scope: String(p) },
-      codec,
-      async ({ loaded, out, outbox }) => {
-        const fence = loaded.fences[String(p)];
-        if (outbox.pending === null || fence === undefined) return undefined;
-        const ctx = stageContext(deps, out, new AttemptStateStore(loaded));
-        const range = { topic, partition: p, firstOffset: outbox.pending.firstOffset, lastOffset: fence };
-        const deferred = await deferRows(ctx, outbox, [{ schema: BATCH_QUALITY, rows: [] }], range, true);
-        return {
-          delta: new Uint8Array(0),
-          ...(deferred.change === undefined ? {} : { outbox: deferred.change }),
-          fences: loaded.fences,
-          sources: loaded.sources,
-        };
-      },
-    );
-    if (outcome.committed) flushed++;
-  }
-  return flushed;
+  return flushOutboxes(deps, CONSUMERS.enrich, dedupCodec(deps.domain), topic, partitions, [BATCH_QUALITY]);
 }

@@ -29,6 +29,7 @@ import type { AlertSink } from '../../ports/alert-sink.ts';
 import type { DeadLetterSink } from '../../ports/dead-letter-sink.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import { AttemptStateStore } from '../../state/attempt-state.ts';
 import type { FencedOutcome } from '../../state/fenced.ts';
 import {
   type OutboxChange,
@@ -190,6 +191,41 @@ export async function deferRows(
   return Object.keys(add).length === 0
     ? { written: 0 }
     : { change: { add, firstOffset: range.firstOffset }, written: 0 };
+}
+
+/**
+ * Writes the rows every partition of `topic` holds deferred in `consumer`'s outbox (the end of a
+ * run): one object per table and partition, named from the outbox's first offset to the
+ * partition's fence. Returns the partitions that had rows.
+ */
+export async function flushOutboxes<S>(
+  deps: ConsumerDeps,
+  consumer: string,
+  codec: StateCodec<S>,
+  topic: string,
+  partitions: readonly number[],
+  schemas: readonly TableSchema[],
+): Promise<number> {
+  let flushed = 0;
+  for (const p of partitions) {
+    const outcome = await runOnState(deps, { consumer, topic, scope: String(p) }, codec, async (input) => {
+      const { loaded, out, outbox } = input;
+      const fence = loaded.fences[String(p)];
+      if (outbox.pending === null || fence === undefined) return undefined;
+      const ctx = stageContext(deps, out, new AttemptStateStore(loaded));
+      const range = { topic, partition: p, firstOffset: outbox.pending.firstOffset, lastOffset: fence };
+      const tables = schemas.map((schema) => ({ schema, rows: [] }));
+      const deferred = await deferRows(ctx, outbox, tables, range, true);
+      return {
+        delta: new Uint8Array(0),
+        ...(deferred.change === undefined ? {} : { outbox: deferred.change }),
+        fences: loaded.fences,
+        sources: loaded.sources,
+      };
+    });
+    if (outcome.committed) flushed++;
+  }
+  return flushed;
 }
 
 export function stageContext(
