@@ -4,10 +4,11 @@
  * cost` prices it for an environment and a rate; it reads whatever profile is committed, so a new
  * measurement changes the estimate without a code change.
  *
- * Every figure is per event, over the four consumers together. Kinds that follow the number of
- * invocations (Lambda requests, S3 requests: a Parquet file and a state commit per batch) say so
- * in `perInvocation`; `tidewater cost` rescales those to the environment's batch sizes. The rest
- * (DynamoDB units, GB-s, Kafka bytes) scale with events only.
+ * Every figure is per event, over the four consumers together, measured on a backlog (each
+ * invocation one partition's batch). Kinds that follow the number of partition-batches (S3
+ * requests: Parquet files and a state object per partition-batch) say so in `perInvocation`;
+ * `tidewater cost` rescales those, and DynamoDB units (a commit per partition-batch), to the
+ * environment's batches. GB-s is a CPU part (per event) and a wait per invocation.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -57,9 +58,11 @@ export const workProfileSchema = z.strictObject({
   lambda: z.strictObject({
     /** Invocations per event (all four consumers) at `batchSize`. */
     invocationsPerEvent: perEvent,
-    /** GB-s per event at `memoryMiB` (in-process time on the bench host: an upper bound). */
+    /** GB-s per event at `memoryMiB`: the CPU part, plus `waitMsPerInvocation` per invocation. */
     gbSecondsPerEvent: perEvent,
     memoryMiB: z.int().min(128).max(10_240),
+    /** What each invocation of `gbSecondsPerEvent` waits for AWS round trips, ms (an assumption of the bench). @default 0 */
+    waitMsPerInvocation: z.number().min(0).default(0),
   }),
   kafka: z.strictObject({
     /** Bytes produced per event (raw + enriched topics, alerts). */
@@ -138,6 +141,8 @@ export interface BenchMeasurement {
   readonly invocations: number;
   readonly gbSeconds: number;
   readonly memoryMiB: number;
+  /** The AWS round-trip wait per invocation that `gbSeconds` includes, ms. @default 0 */
+  readonly waitMsPerInvocation?: number;
   /** @default the current date */
   readonly measuredAt?: string;
 }
@@ -182,6 +187,7 @@ export function workProfileFromMeasurement(m: BenchMeasurement): WorkProfile {
       invocationsPerEvent: per(m.invocations),
       gbSecondsPerEvent: per(m.gbSeconds),
       memoryMiB: m.memoryMiB,
+      waitMsPerInvocation: m.waitMsPerInvocation ?? 0,
     },
     // As the bench prices MSK: raw and enriched topics in (an enriched record is about its raw
     // record's size), each read by two consumers.

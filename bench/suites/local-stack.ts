@@ -434,6 +434,7 @@ export const suite: BenchSuite = {
         },
         gbSeconds,
         memoryMiB: 1024,
+        waitMsPerInvocation: LAMBDA_AWS_WAIT_MS,
       });
     }
     // The state's own line items: its DynamoDB commit point and its S3 objects (state, partials).

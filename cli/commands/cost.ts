@@ -169,6 +169,7 @@ function cost(opts: CostOptions): void {
       ...(bytes === undefined ? {} : { bytesPerEvent: bytes }),
       ...(perKpu === undefined ? {} : { flinkEventsPerKpu: perKpu }),
       customMetrics: customMetricCount(domain.windows.length),
+      dedup: domain.dedup,
     });
     if (opts.json) {
       const perM = (usd: number) => (usd * 1e6) / est.eventsPerMonth;

@@ -4,22 +4,31 @@
  * environment config, the work profile and the prices come in, line items come out.
  *
  * The model, per month of 730 hours (E = rate × 2,628,000 events):
- * - Work per event is the profile's, over the four consumers. Kinds in `profile.perInvocation`
- *   (Lambda requests, S3 requests) follow the number of invocations: each consumer carries a
- *   quarter of them, rescaled by `profile.batchSize / effective batch`, where a consumer's
- *   effective batch is `min(batchSize, rate × batching window / pollers)` (a window of 0 counts as
- *   Lambda's 0.5 s default). So small batches, or a rate too low to fill them in one window, cost
- *   more requests per event; latency is at most the window plus the invocation.
- * - Lambda GB-s per event = the profile's, × the consumer's memory / the profile's memory (same
- *   duration assumed: an upper bound when memory grows). Concurrency of a consumer = rate ×
- *   GB-s per event / 4 / GB of the profile's memory.
- * - Pollers per mapping = max(concurrency / invocations per poller, MB/s / MB/s per poller),
- *   between the mapping's minimum and maximum; billed as EPUs, ceil(pollers / pollers per EPU),
- *   at least one per mapping (no poller groups).
+ * - **Batches.** Lambda's Kafka mapping reads each partition in order; "a single Lambda payload can
+ *   contain messages from multiple partitions" (Lambda developer guide, MSK). Assumed: each poller
+ *   owns `ceil(N / P)` of the topic's N partitions (P pollers), and an invocation carries what its
+ *   partitions brought within the batching window (a window of 0 counts as Lambda's 0.5 s), up to
+ *   the batch size: `records = min(batchSize, rate × window / min(P, N))`. Each partition of an
+ *   invocation runs its own batch: a **partition-batch** of `records / ceil(N / P)` records, with its
+ *   own Parquet files, state delta and commit. At a low rate over many partitions, partition-batches
+ *   are small and the requests per event many: the figure that matters most for cost.
+ * - Work per event is the profile's, over the four consumers (each carries a quarter). The
+ *   profile's run was a backlog (one partition per invocation: partition-batch = its batch size),
+ *   so kinds that follow partition-batches (S3 requests, DynamoDB units: files and the commit of
+ *   each) are rescaled by `profile.batchSize / partition-batch`; Lambda requests follow invocations.
+ * - Lambda GB-s = the profile's CPU part per event (constant: below 1,769 MB CPU grows with
+ *   memory, so a CPU-bound duration shrinks as GB grow) + each invocation's wait for AWS round trips
+ *   (`profile.lambda.waitMsPerInvocation`) × its memory. Concurrency of a consumer = invocations/s
+ *   × duration; pollers = max(concurrency / invocations per poller, MB/s / MB/s per poller), between
+ *   the mapping's minimum and maximum; billed as EPUs, `ceil(pollers / pollers per EPU)` per
+ *   mapping, or per poller group over its mappings (`pollerGroupName`), at least one.
+ * - KMS: S3 Bucket Keys, DynamoDB's table key cache and SQS's data key reuse (5 minutes) make KMS
+ *   requests follow execution environments, not requests: about one per key every 5 minutes per
+ *   concurrent environment.
  * - Kafka bytes scale with `bytesPerEvent / profile.rawBytesPerEvent`; state and DynamoDB units
  *   do not (they follow ids and keys, not record size).
  * - MSK storage keeps `KAFKA_RETENTION_DAYS` of data in; stale state versions stay
- *   `noncurrentVersionExpirationDays` (steady state); the lake is priced as one month of new data.
+ *   a day (the `ops/state/` bucket rule; steady state); the lake is priced as one month of new data.
  */
 
 import type { WorkProfile } from '../../bench/work-profile.ts';
@@ -40,12 +49,18 @@ const CONSUMERS: readonly ConsumerName[] = ['ingest', 'enrich', 'windows', 'cep'
  * @see the README's Command line section
  */
 export const ASSUMPTIONS = {
+  /** Days a superseded state object's version is kept: the gold bucket's `ops/state/` rule. */
+  stateVersionDays: 1,
   /** Kafka's default `retention.ms` (7 days); the topics set none. */
   kafkaRetentionDays: 7,
   /** Lambda's START/END/REPORT lines, Powertools logs and EMF metric blobs per invocation. */
   logBytesPerInvocation: 2048,
-  /** KMS requests per invocation: S3 bucket keys, SQS data key reuse and DynamoDB's cached table key keep it low. */
-  kmsRequestsPerInvocation: 1,
+  /**
+   * KMS requests per concurrent execution environment per hour: its three keys (state table,
+   * buckets, queues) each every 5 minutes (S3 Bucket Keys, DynamoDB's table key cache, SQS's
+   * default data key reuse period).
+   */
+  kmsRequestsPerEnvironmentHour: 3 * 12,
   /** Athena scans this many times the month's new lake bytes (dashboards and ad-hoc queries over recent partitions). */
   athenaScansOfMonthlyLake: 10,
   /** Interface endpoints of the Network stack (Lambda, STS, SQS, X-Ray), one per AZ. */
@@ -98,15 +113,25 @@ export interface CostInput {
   readonly customMetrics: number;
   /** @default ASSUMPTIONS.flinkEventsPerKpu */
   readonly flinkEventsPerKpu?: number;
+  /** The domain's dedup horizon and per-partition cap (enrich's seen ids), for the warnings. */
+  readonly dedup?: { readonly retentionMs: number; readonly maxEntries: number };
 }
 
 export interface ConsumerPlan {
   readonly consumer: ConsumerName;
   readonly batchSize: number;
-  readonly effectiveBatch: number;
+  /** Batching window, s (0 counts as Lambda's 0.5 s). */
+  readonly windowSeconds: number;
+  readonly partitions: number;
+  /** Records per invocation. */
+  readonly invocationRecords: number;
+  /** Partitions per invocation: those of one poller. */
+  readonly partitionsPerInvocation: number;
+  /** Records of one partition in one invocation: what its files and its state commit cover. */
+  readonly partitionBatch: number;
   readonly concurrency: number;
   readonly pollers: number;
-  readonly epus: number;
+  readonly pollerGroup?: string;
   readonly invocationsPerSecond: number;
 }
 
@@ -158,52 +183,92 @@ export function estimateCost(input: CostInput): CostEstimate {
     });
   };
 
-  // Consumers: pollers, effective batches, invocations.
+  // Consumers: pollers, partition-batches, invocations.
   const lp = prices.lambdaEventPollers;
+  const waitS = (profile.lambda.waitMsPerInvocation ?? 0) / 1000;
   const profileMemGb = profile.lambda.memoryMiB / 1024;
+  // The profile's GB-s less its invocations' waits: the CPU part, per event, all consumers.
+  const cpuGbS = Math.max(
+    0,
+    profile.lambda.gbSecondsPerEvent - profile.lambda.invocationsPerEvent * waitS * profileMemGb,
+  );
   const consumers: ConsumerPlan[] = CONSUMERS.map((consumer) => {
     const s = consumerSettings(config, consumer);
     const batchSize = s.batchSize ?? 100;
     const windowSeconds = s.maxBatchingWindowSeconds === 0 ? 0.5 : (s.maxBatchingWindowSeconds ?? 1);
     const minimumPollers = s.minimumPollers ?? 1;
     const maximumPollers = s.maximumPollers ?? 2;
-    const concurrency = (rate * profile.lambda.gbSecondsPerEvent) / CONSUMERS.length / profileMemGb;
-    const mbps = (rate * bytesPerEvent) / 1e6;
-    const needed = Math.max(
-      1,
-      Math.ceil(concurrency / lp.concurrentInvocationsPerPoller),
-      Math.ceil(mbps / lp.throughputMBpsPerPoller),
-    );
-    if (needed > maximumPollers)
-      warnings.push(
-        `${consumer}: needs ${needed} pollers at this rate, above maximumPollers ${maximumPollers}: it would lag`,
-      );
+    const memGb = (s.memoryMiB ?? 1024) / 1024;
     const partitions =
       consumer === 'ingest' || consumer === 'enrich'
         ? rawPartitions(config)
         : config.kafka.topics.enrichedEvents.partitions;
-    if (concurrency > partitions)
-      warnings.push(
-        `${consumer}: needs ${concurrency.toFixed(1)} concurrent invocations, above its ${partitions} partitions (one invocation per partition at a time): it would lag`,
+    const plan = (pollers: number) => {
+      const owners = Math.min(pollers, partitions);
+      const partitionsPerInvocation = Math.ceil(partitions / owners);
+      const invocationRecords = Math.max(1, Math.min(batchSize, (rate * windowSeconds) / owners));
+      const invocationsPerSecond = rate > 0 ? rate / invocationRecords : 0;
+      const seconds = (invocationRecords * cpuGbS) / CONSUMERS.length / memGb + waitS;
+      return {
+        partitionsPerInvocation,
+        invocationRecords,
+        partitionBatch: Math.max(1, invocationRecords / partitionsPerInvocation),
+        invocationsPerSecond,
+        concurrency: invocationsPerSecond * seconds,
+      };
+    };
+    const mbps = (rate * bytesPerEvent) / 1e6;
+    const neededFor = (concurrency: number) =>
+      Math.max(
+        1,
+        Math.ceil(concurrency / lp.concurrentInvocationsPerPoller),
+        Math.ceil(mbps / lp.throughputMBpsPerPoller),
       );
-    const pollers = Math.min(maximumPollers, Math.max(minimumPollers, needed));
-    const effectiveBatch = Math.max(1, Math.min(batchSize, (rate * windowSeconds) / pollers));
+    // More pollers make smaller invocations (more of them): settle in two passes.
+    let pollers = Math.min(
+      maximumPollers,
+      Math.max(minimumPollers, neededFor(plan(minimumPollers).concurrency)),
+    );
+    const needed = neededFor(plan(pollers).concurrency);
+    pollers = Math.min(maximumPollers, Math.max(pollers, needed));
+    const p = plan(pollers);
+    if (needed > maximumPollers)
+      warnings.push(
+        `${consumer}: needs ${needed} pollers at this rate, above maximumPollers ${maximumPollers}: it would lag`,
+      );
+    if (p.concurrency > partitions)
+      warnings.push(
+        `${consumer}: needs ${p.concurrency.toFixed(1)} concurrent invocations, above its ${partitions} partitions (one invocation per partition at a time): it would lag`,
+      );
     return {
       consumer,
       batchSize,
-      effectiveBatch,
-      concurrency,
+      windowSeconds,
+      partitions,
       pollers,
-      epus: Math.max(1, Math.ceil(pollers / lp.pollersPerEpu)),
-      invocationsPerSecond: rate > 0 ? rate / effectiveBatch : 0,
+      ...(s.pollerGroupName === undefined ? {} : { pollerGroup: s.pollerGroupName }),
+      ...p,
     };
   });
-  // Invocation-bound work relative to the bench's: each consumer carries a quarter of it.
-  const invocationScale =
-    consumers.reduce((n, c) => n + profile.batchSize / c.effectiveBatch, 0) / consumers.length;
+  // enrich's seen ids per partition: 16 B each in a snapshot (core/dedup-hashes.ts), capped.
+  if (input.dedup !== undefined && rate > 0) {
+    const perPartition = (rate / rawPartitions(config)) * (input.dedup.retentionMs / 1000);
+    const kept = Math.min(perPartition, input.dedup.maxEntries);
+    if (perPartition > input.dedup.maxEntries)
+      warnings.push(
+        `enrich: a partition sees ${Math.round(perPartition).toLocaleString('en-US')} ids per dedup horizon, above the domain's dedup.max_entries ${input.dedup.maxEntries.toLocaleString('en-US')}: duplicates older than about ${(input.dedup.maxEntries / (rate / rawPartitions(config)) / 3600).toFixed(1)} h are not caught`,
+      );
+    if (kept * 16 > 64 * 1024 * 1024)
+      warnings.push(
+        `enrich: a partition's seen ids take about ${Math.round((kept * 16) / 1024 / 1024)} MB: an execution environment without it warm reads that from S3 before its batch`,
+      );
+  }
+  // Partition-batch-bound work relative to the profile's (a backlog: partition-batch = its batch).
+  const batchScale =
+    consumers.reduce((n, c) => n + profile.batchSize / c.partitionBatch, 0) / consumers.length;
   const scaled = (kind: WorkProfile['perInvocation'][number], perEvent: number) =>
-    profile.perInvocation.includes(kind) ? perEvent * invocationScale : perEvent;
-  const invocations = E * scaled('lambda.invocations', profile.lambda.invocationsPerEvent);
+    profile.perInvocation.includes(kind) ? perEvent * batchScale : perEvent;
+  const invocations = consumers.reduce((n, c) => n + c.invocationsPerSecond, 0) * SECONDS_PER_MONTH;
 
   // Kafka.
   const kafkaIn = (E * profile.kafka.bytesInPerEvent * byteScale) / GB;
@@ -303,11 +368,18 @@ export function estimateCost(input: CostInput): CostEstimate {
     warnings.push('kafka.mode self-managed: no MSK line items (the cluster is not AWS-billed here)');
 
   // Lambda.
-  const epus = consumers.reduce((n, c) => n + c.epus, 0);
+  const groups = new Map<string, number>();
+  let epus = 0;
+  for (const c of consumers) {
+    if (c.pollerGroup === undefined) epus += Math.max(1, Math.ceil(c.pollers / lp.pollersPerEpu));
+    else groups.set(c.pollerGroup, (groups.get(c.pollerGroup) ?? 0) + c.pollers);
+  }
+  for (const pollers of groups.values()) epus += Math.max(1, Math.ceil(pollers / lp.pollersPerEpu));
+  const grouped = groups.size > 0 ? `; poller group ${[...groups.keys()].join(', ')}` : '';
   add(
     'tidewater',
     'Lambda',
-    `event poller units (pollers ${consumers.map((c) => `${c.consumer} ${c.pollers}`).join(', ')})`,
+    `event poller units (pollers ${consumers.map((c) => `${c.consumer} ${c.pollers}`).join(', ')}${grouped})`,
     'fixed',
     epus * HOURS_PER_MONTH,
     'EPU-h',
@@ -317,17 +389,24 @@ export function estimateCost(input: CostInput): CostEstimate {
   add(
     'tidewater',
     'Lambda',
-    `requests (effective batches ${consumers.map((c) => Math.round(c.effectiveBatch)).join('/')})`,
+    `requests (partition-batches ${consumers.map((c) => Math.round(c.partitionBatch)).join('/')} records)`,
     'variable',
     invocations / 1e6,
     'M requests',
     prices.lambda.perMillionRequests,
     'lambda',
   );
-  const gbSeconds = consumers.reduce((n, c) => {
-    const mem = consumerSettings(config, c.consumer).memoryMiB ?? 1024;
-    return n + (E * profile.lambda.gbSecondsPerEvent * mem) / profile.lambda.memoryMiB / CONSUMERS.length;
-  }, 0);
+  const gbSeconds =
+    E * cpuGbS +
+    consumers.reduce(
+      (n, c) =>
+        n +
+        c.invocationsPerSecond *
+          SECONDS_PER_MONTH *
+          waitS *
+          ((consumerSettings(config, c.consumer).memoryMiB ?? 1024) / 1024),
+      0,
+    );
   add(
     'tidewater',
     'Lambda',
@@ -340,8 +419,10 @@ export function estimateCost(input: CostInput): CostEstimate {
   );
 
   // DynamoDB.
+  // One commit (intent + commit) per partition-batch: units follow partition-batches.
   const d = profile.dynamodb;
-  const wruPerEvent = d.wruPerEvent + d.failedConditionalWruPerEvent + d.deleteWruPerEvent;
+  const wruPerEvent = (d.wruPerEvent + d.failedConditionalWruPerEvent + d.deleteWruPerEvent) * batchScale;
+  const rruPerEvent = d.rruPerEvent * batchScale;
   if (config.stateTable.billing === 'on-demand') {
     const p = prices.dynamodb;
     add(
@@ -359,7 +440,7 @@ export function estimateCost(input: CostInput): CostEstimate {
       'DynamoDB',
       'read request units',
       'variable',
-      (E * d.rruPerEvent) / 1e6,
+      (E * rruPerEvent) / 1e6,
       'M RRU',
       p.perMillionReadRequestUnits,
       'dynamodb',
@@ -377,7 +458,7 @@ export function estimateCost(input: CostInput): CostEstimate {
     };
     const p = prices.dynamodbProvisioned;
     const wcu = capacity('write', rate * wruPerEvent);
-    const rcu = capacity('read', rate * d.rruPerEvent);
+    const rcu = capacity('read', rate * rruPerEvent);
     add(
       'tidewater',
       'DynamoDB',
@@ -425,7 +506,9 @@ export function estimateCost(input: CostInput): CostEstimate {
     s3.perThousandGetSelect,
     's3',
   );
-  const versionDays = config.lakehouse.noncurrentVersionExpirationDays;
+  // State objects (`ops/state/`) are deleted once superseded; their versions expire after a day
+  // (the gold bucket's rule for that prefix: lib/stacks/lakehouse-stack.ts).
+  const versionDays = ASSUMPTIONS.stateVersionDays;
   add(
     'tidewater',
     'S3',
@@ -478,7 +561,10 @@ export function estimateCost(input: CostInput): CostEstimate {
     'KMS',
     'requests',
     'variable',
-    (invocations * ASSUMPTIONS.kmsRequestsPerInvocation) / 1e4,
+    (consumers.reduce((n, c) => n + Math.max(1, Math.ceil(c.concurrency)), 0) *
+      ASSUMPTIONS.kmsRequestsPerEnvironmentHour *
+      HOURS_PER_MONTH) /
+      1e4,
     '10k requests',
     prices.kms.perTenThousandRequests,
     'kms',

@@ -29,6 +29,15 @@ const consumerSchema = z.strictObject({
   startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).optional(),
   minimumPollers: z.int().min(1).max(200).optional(),
   maximumPollers: z.int().min(1).max(2000).optional(),
+  /**
+   * Provisioned poller group (`ProvisionedPollerConfig.PollerGroupName`): mappings of one group
+   * (in the cluster's VPC) share event poller units, so four mappings that each need a poller or
+   * two pay one EPU, not four. Up to 100 mappings per group; their maximum pollers add up to at most 2,000.
+   */
+  pollerGroupName: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,128}$/, 'letters, digits, "_" and "-", at most 128')
+    .optional(),
   retryAttempts: z.int().min(0).max(10_000).optional(),
   maxRecordAgeSeconds: z.int().min(60).max(604_800).optional(),
   bisectBatchOnError: z.boolean().optional(),

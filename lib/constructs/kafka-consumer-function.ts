@@ -91,6 +91,8 @@ export interface KafkaConsumerFunctionProps {
    * @default 1
    */
   readonly minimumPollers?: number;
+  /** Provisioned poller group shared with other mappings (EPU capacity pooled). @default none: dedicated */
+  readonly pollerGroupName?: string;
   /**
    * Provisioned pollers ceiling (1–2000, ≥ minimumPollers).
    * @default 2
@@ -280,7 +282,11 @@ export class KafkaConsumerFunction extends Construct {
       batchSize: props.batchSize ?? d.batchSize,
       maxBatchingWindow: props.maxBatchingWindow ?? d.maxBatchingWindow,
       startingPosition: props.startingPosition ?? d.startingPosition,
-      provisionedPollerConfig: { minimumPollers, maximumPollers },
+      provisionedPollerConfig: {
+        minimumPollers,
+        maximumPollers,
+        ...(props.pollerGroupName === undefined ? {} : { pollerGroupName: props.pollerGroupName }),
+      },
       retryAttempts: props.retryAttempts ?? d.retryAttempts,
       ...(maxRecordAgeSeconds === -1 ? {} : { maxRecordAge: Duration.seconds(maxRecordAgeSeconds) }),
       bisectBatchOnError: props.bisectBatchOnError ?? d.bisectBatchOnError,

@@ -145,6 +145,7 @@ export class ProcessingStack extends Stack {
           : { startingPosition: StartingPosition[s.startingPosition] }),
         ...(s.minimumPollers === undefined ? {} : { minimumPollers: s.minimumPollers }),
         ...(s.maximumPollers === undefined ? {} : { maximumPollers: s.maximumPollers }),
+        ...(s.pollerGroupName === undefined ? {} : { pollerGroupName: s.pollerGroupName }),
         ...(s.retryAttempts === undefined ? {} : { retryAttempts: s.retryAttempts }),
         ...(s.maxRecordAgeSeconds === undefined ? {} : { maxRecordAgeSeconds: s.maxRecordAgeSeconds }),
         ...(s.bisectBatchOnError === undefined ? {} : { bisectBatchOnError: s.bisectBatchOnError }),

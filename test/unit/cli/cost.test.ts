@@ -37,7 +37,7 @@ const PROFILE: WorkProfile = {
   },
   s3: { putPerEvent: 0.002, getPerEvent: 0.001, otherPerEvent: 0.001 },
   sqs: { requestsPerEvent: 0 },
-  lambda: { invocationsPerEvent: 0.004, gbSecondsPerEvent: 0.001, memoryMiB: 1024 },
+  lambda: { invocationsPerEvent: 0.004, gbSecondsPerEvent: 0.001, memoryMiB: 1024, waitMsPerInvocation: 0 },
   kafka: { bytesInPerEvent: 200, bytesOutPerEvent: 400 },
   storage: { retainedStateBytesPerEvent: 1000, lakeBytesPerEvent: 50 },
   perInvocation: ['lambda.invocations', 's3.put', 's3.get', 's3.other'],
@@ -117,7 +117,9 @@ function config(overrides: Record<string, unknown> = {}): EnvironmentConfig {
         },
       },
       consumers: {
-        defaults: { batchSize: 1000, maxBatchingWindowSeconds: 1, minimumPollers: 1, maximumPollers: 2 },
+        // A poller per partition, each filling a 1,000-record batch in 2 s at 1,000 ev/s: the
+        // profile's partition-batch, so the figures below are the profile's per event.
+        defaults: { batchSize: 1000, maxBatchingWindowSeconds: 2, minimumPollers: 2, maximumPollers: 2 },
       },
       ...overrides,
     },
@@ -179,7 +181,7 @@ describe('tidewater cost: the model', () => {
   });
 
   it('charges more requests per event when the rate cannot fill a batch in one window', () => {
-    // Act: at 1,000 ev/s one poller fills 1,000-record batches each second; at 500 ev/s, half batches
+    // Act: at 1,000 ev/s each poller fills 1,000-record batches in its 2 s window; at 500 ev/s, half batches
     const full = estimateCost({
       config: config(),
       profile: PROFILE,
@@ -198,7 +200,7 @@ describe('tidewater cost: the model', () => {
     // Assess: 2.628e9 × 0.004 = 10.512M requests; at 500 ev/s the same count for half the events
     expect(line(full.lineItems, 'tidewater', 'Lambda: requests').quantity).toBeCloseTo(10.512, 9);
     expect(line(half.lineItems, 'tidewater', 'Lambda: requests').quantity).toBeCloseTo(10.512, 9);
-    expect(half.consumers.map((c) => c.effectiveBatch)).toEqual([500, 500, 500, 500]);
+    expect(half.consumers.map((c) => c.partitionBatch)).toEqual([500, 500, 500, 500]);
     // S3 PUT + other: 0.003 per event → 7,884k requests × $0.005 = $39.42 at 1,000 ev/s
     expect(line(full.lineItems, 'tidewater', 'S3: PUT').usdPerMonth).toBeCloseTo(39.42, 6);
     expect(line(half.lineItems, 'tidewater', 'S3: PUT').usdPerMillionEvents).toBeCloseTo(
@@ -303,6 +305,62 @@ describe('tidewater cost: the model', () => {
     expect(est.warnings.join('\n')).toMatch(/ingest: needs 10 pollers at this rate, above maximumPollers 2/);
     expect(est.warnings.join('\n')).toMatch(
       /cep: needs 50\.0 concurrent invocations, above its 2 partitions/,
+    );
+  });
+
+  it('charges per partition-batch: an invocation spreads its records over the poller’s partitions', () => {
+    // Prepare: 8 partitions, 2 pollers: an invocation carries 4 partitions' records
+    const topics = {
+      rawEvents: { name: 'raw', partitions: 8 },
+      enrichedEvents: { name: 'enriched', partitions: 8 },
+      alerts: { name: 'alerts', partitions: 1 },
+    };
+    const cfg = config({ kafka: { mode: 'serverless', topics } });
+
+    // Act
+    const est = estimateCost({
+      config: cfg,
+      profile: PROFILE,
+      prices: PRICES,
+      ratePerSecond: 1000,
+      customMetrics: 0,
+    });
+
+    // Assess: 1,000 records per invocation / 4 partitions = 250-record partition-batches, a
+    // quarter of the profile's 1,000: 4× its S3 requests and DynamoDB units per event, the same
+    // Lambda requests (invocations still hold 1,000 records)
+    expect(est.consumers.map((c) => [c.partitionsPerInvocation, c.partitionBatch])).toEqual(
+      Array.from({ length: 4 }, () => [4, 250]),
+    );
+    expect(line(est.lineItems, 'tidewater', 'S3: PUT').usdPerMonth).toBeCloseTo(4 * 39.42, 6);
+    expect(line(est.lineItems, 'tidewater', 'DynamoDB: write').usdPerMonth).toBeCloseTo(4 * 5256, 6);
+    expect(line(est.lineItems, 'tidewater', 'Lambda: requests').quantity).toBeCloseTo(10.512, 9);
+  });
+
+  it('bills one poller group’s pollers together, and each invocation’s wait at its memory', () => {
+    // Prepare: every mapping in group "g" (2 pollers each: 8 ≤ 10 per EPU); 100 ms of waits
+    const cfg = config({
+      consumers: {
+        defaults: {
+          batchSize: 1000,
+          maxBatchingWindowSeconds: 2,
+          minimumPollers: 2,
+          maximumPollers: 2,
+          pollerGroupName: 'g',
+        },
+      },
+    });
+    const profile = { ...PROFILE, lambda: { ...PROFILE.lambda, waitMsPerInvocation: 100 } };
+
+    // Act
+    const est = estimateCost({ config: cfg, profile, prices: PRICES, ratePerSecond: 1000, customMetrics: 0 });
+
+    // Assess: 1 EPU × 730 h; GB-s = the CPU part (0.001 − 0.004 × 0.1 s = 0.0006 per event)
+    // × 2.628e9 + 4 invocations/s × 2,628,000 s × 0.1 s × 1 GB
+    expect(line(est.lineItems, 'tidewater', 'Lambda: event poller units').quantity).toBe(730);
+    expect(line(est.lineItems, 'tidewater', 'Lambda: compute').quantity).toBeCloseTo(
+      0.0006 * 2.628e9 + 4 * 2_628_000 * 0.1,
+      3,
     );
   });
 
