@@ -370,14 +370,16 @@ describe('processing', () => {
         (r.Properties?.['AmazonManagedKafkaEventSourceConfig'] as { ConsumerGroupId: string })
           .ConsumerGroupId,
         r.Properties?.['BatchSize'],
-        (r.Properties?.['ProvisionedPollerConfig'] as { MaximumPollers: number }).MaximumPollers,
+        r.Properties?.['MaximumBatchingWindowInSeconds'],
+        r.Properties?.['ProvisionedPollerConfig'],
       ])
       .sort();
+    const pollers = { MinimumPollers: 6, MaximumPollers: 24, PollerGroupName: 'tidewater-prod' };
     expect(batch).toEqual([
-      ['tidewater-prod-cep', 500, 20],
-      ['tidewater-prod-enrich', 2000, 20],
-      ['tidewater-prod-ingest', 2000, 20],
-      ['tidewater-prod-windows', 2000, 20],
+      ['tidewater-prod-cep', 5000, 1, pollers],
+      ['tidewater-prod-enrich', 5000, 2, pollers],
+      ['tidewater-prod-ingest', 5000, 60, pollers],
+      ['tidewater-prod-windows', 5000, 30, pollers],
     ]);
   });
 
@@ -545,7 +547,7 @@ describe('observability', () => {
   it('alarms on p99 event-to-alert latency above the environment threshold, on the cep consumer', () => {
     // Assess
     for (const [env, threshold] of [
-      [prod, 5_000],
+      [prod, 6_000],
       [local, 3_000],
     ] as const) {
       env.template('Observability').hasResourceProperties('AWS::CloudWatch::Alarm', {
