@@ -473,6 +473,11 @@ export const suite: BenchSuite = {
       // The windows consumer has no lease any more: no invocation waits for another's state.
       lease_wait_ms: 0,
       conflicts,
+      // Batches whose state was not warm in the execution environment that ran them (each
+      // mapping's invocations run in simulated environments, one invocation each at a time).
+      state_cold_loads: Object.fromEntries(
+        ['enrich', 'windows', 'cep'].map((c) => [c, collected.get('StateColdLoads', { consumer: c })]),
+      ),
       windows_overlap_ms: timeline.overlapMs(),
       // Records per second of one invocation of each consumer, in process on this host (a Lambda
       // of 1 GB has about 0.6 vCPU: about that share of it): with one invocation per partition at

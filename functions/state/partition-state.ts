@@ -45,6 +45,7 @@
  * commits: an attempt that fails or conflicts leaves nothing behind, and the next one loads from S3.
  */
 import { randomUUID } from 'node:crypto';
+import { environmentId, onEnvironmentDiscarded } from '../commons/execution-environment.ts';
 import type { Row } from '../core/model.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { BufferedObjectStore } from './buffered-objects.ts';
@@ -180,11 +181,26 @@ interface Cached {
 }
 
 /**
- * Committed states held by this execution environment, most recently used last; at most
- * {@link CACHE_MAX_BYTES} of stored bytes (a snapshot and its deltas).
+ * Committed states held by an execution environment, most recently used last; at most
+ * {@link CACHE_MAX_BYTES} of stored bytes (a snapshot and its deltas) each. One environment per
+ * process on Lambda; the local event source mapping simulates several (`commons/execution-environment.ts`).
  */
-const cache = new Map<string, Cached>();
-let cachedBytes = 0;
+interface EnvironmentCache {
+  readonly entries: Map<string, Cached>;
+  bytes: number;
+}
+const caches = new Map<string, EnvironmentCache>();
+onEnvironmentDiscarded((id) => caches.delete(id));
+
+function environmentCache(): EnvironmentCache {
+  const id = environmentId();
+  let c = caches.get(id);
+  if (c === undefined) {
+    c = { entries: new Map(), bytes: 0 };
+    caches.set(id, c);
+  }
+  return c;
+}
 /**
  * Stored bytes of the states kept warm. A state takes several times its stored (compressed) size
  * in memory, so the default is an eighth of the function's memory (128 MiB for 1 GB), or 256 MiB
@@ -201,29 +217,30 @@ const CACHE_MAX_BYTES =
   1024;
 
 function takeCached(key: string): Cached | undefined {
-  const c = cache.get(key);
+  const cache = environmentCache();
+  const c = cache.entries.get(key);
   if (c !== undefined) {
-    cache.delete(key);
-    cachedBytes -= c.bytes;
+    cache.entries.delete(key);
+    cache.bytes -= c.bytes;
   }
   return c;
 }
 
 function putCached(key: string, c: Cached): void {
   takeCached(key);
-  cache.set(key, c);
-  cachedBytes += c.bytes;
-  for (const [k, old] of cache) {
-    if (cachedBytes <= CACHE_MAX_BYTES || k === key) break;
-    cache.delete(k);
-    cachedBytes -= old.bytes;
+  const cache = environmentCache();
+  cache.entries.set(key, c);
+  cache.bytes += c.bytes;
+  for (const [k, old] of cache.entries) {
+    if (cache.bytes <= CACHE_MAX_BYTES || k === key) break;
+    cache.entries.delete(k);
+    cache.bytes -= old.bytes;
   }
 }
 
-/** Forgets every warm state (tests, and a process that must start cold). */
+/** Forgets every warm state of every environment (tests, and a process that must start cold). */
 export function clearStateCache(): void {
-  cache.clear();
-  cachedBytes = 0;
+  caches.clear();
 }
 
 export function emptyManifest(kind: string): Manifest {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { discardEnvironment, inEnvironment } from '../../functions/commons/execution-environment.ts';
 import type { LambdaKafkaEvent } from '../../functions/core/kafka.ts';
 import type { LocalKafkaHandler, LocalLambdaContext } from './types.ts';
 
@@ -58,20 +59,37 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-/** Calls an in-process handler (tests inject these). A timed-out call is reported as failed; it cannot be stopped. */
+/**
+ * Calls an in-process handler (tests inject these) in simulated execution environments: an
+ * invocation takes an idle one (the first, as `workerInvoker` does) or a new one, so what the
+ * handler keeps warm per environment (`functions/commons/execution-environment.ts`) is as warm as
+ * on Lambda, where concurrent invocations never share it. A timed-out call is reported as failed
+ * and its environment thrown away; the call itself cannot be stopped.
+ */
 export function inProcessInvoker(identity: FunctionIdentity, handler: LocalKafkaHandler): Invoker {
+  const environments: { readonly id: string; busy: boolean }[] = [];
+  let created = 0;
   return {
     async invoke(event, requestId) {
+      let environment = environments.find((x) => !x.busy);
+      if (environment === undefined) {
+        environment = { id: `${identity.functionName}#${++created}`, busy: false };
+        environments.push(environment);
+      }
+      const env = environment;
+      env.busy = true;
       const deadline = Date.now() + identity.timeoutSeconds * 1000;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<{ ok: false; error: string }>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) }),
-          identity.timeoutSeconds * 1000,
-        );
+        timer = setTimeout(() => {
+          // Lambda discards the execution environment of a timed-out invocation.
+          environments.splice(environments.indexOf(env), 1);
+          discardEnvironment(env.id);
+          resolve({ ok: false, error: timeoutMessage(identity.timeoutSeconds) });
+        }, identity.timeoutSeconds * 1000);
       });
       try {
-        const run = (async () => {
+        const run = inEnvironment(env.id, async () => {
           try {
             return {
               ok: true as const,
@@ -80,13 +98,16 @@ export function inProcessInvoker(identity: FunctionIdentity, handler: LocalKafka
           } catch (error) {
             return { ok: false as const, error: errorText(error) };
           }
-        })();
+        });
         return await Promise.race([run, timeout]);
       } finally {
         clearTimeout(timer);
+        env.busy = false;
       }
     },
-    async close() {},
+    async close() {
+      for (const e of environments.splice(0)) discardEnvironment(e.id);
+    },
   };
 }
 
