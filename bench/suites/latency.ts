@@ -35,9 +35,9 @@ import {
   startLocalPipeline,
 } from '../../cli/commands/run-local.ts';
 import { copyLayers } from '../../functions/adapters/aws/copy-layers.ts';
-import { flushRun } from '../../functions/handlers/lib/consumers.ts';
 import { GeneratorSource, MetricsCollector } from '../../functions/adapters/embedded/index.ts';
 import { loadDomain } from '../../functions/core/index.ts';
+import { flushRun } from '../../functions/handlers/lib/consumers.ts';
 import { Lakehouse, lakehouseTables } from '../../functions/lakehouse/index.ts';
 import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
 import { endpoints } from '../../localstack/endpoints.ts';

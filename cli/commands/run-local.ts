@@ -33,6 +33,7 @@ import type { RunResult } from '../../functions/pipeline/pipeline.ts';
 import type { EventSource } from '../../functions/ports/event-source.ts';
 import type { Metrics } from '../../functions/ports/metrics.ts';
 import { NO_METRICS } from '../../functions/ports/metrics.ts';
+import { loadEnvironmentConfig } from '../../lib/config/environment-config.ts';
 import { FUNCTION_ENV } from '../../lib/observability/metric-contract.ts';
 import { awsClientConfig, endpoints } from '../../localstack/endpoints.ts';
 import { startAwsMetricsSampler } from '../../localstack/esm/aws-metrics.ts';
@@ -105,6 +106,11 @@ export interface LocalPipelineOptions {
     readonly functionNames: Readonly<Partial<Record<ConsumerId, string>>>;
   };
   readonly verbose?: boolean;
+  /**
+   * Seconds the partitions hold their small tables' rows (`lakehouse.smallTablesWriteSeconds`).
+   * @default the `local` environment's
+   */
+  readonly smallTablesWriteSeconds?: number;
 }
 
 export interface LocalPipeline {
@@ -128,12 +134,15 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     auth: 'none',
     clientId: `${o.groupPrefix}-producer`,
   });
+  const smallTablesMs =
+    1000 * (o.smallTablesWriteSeconds ?? loadEnvironmentConfig('local').lakehouse.smallTablesWriteSeconds);
   const baseFor = (id: ConsumerId) => {
     const clients = o.clientsFor?.(id) ?? o.clients;
     const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: clients.s3 });
     return {
       domain: o.domain,
       objects,
+      state: { outboxMaxAgeMs: smallTablesMs },
       table: new DynamoDbStateTable({
         tableName: o.resources.table,
         client: clients.dynamodb,

@@ -18,6 +18,8 @@ export interface ConsumerConfig {
   readonly deadLetterQueueUrl: string;
   readonly topics: { readonly raw: string; readonly enriched: string; readonly alerts: string };
   readonly kafka: { readonly bootstrapServers: string[]; readonly auth: 'iam' | 'none' };
+  /** Seconds small tables' rows wait in a partition's outbox (0: written with every batch). @default 60 */
+  readonly smallTablesWriteSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,6 +47,12 @@ export function readConfig(env: Env = process.env): ConsumerConfig {
   const auth = opt(FUNCTION_ENV.kafkaAuth, 'none');
   if (auth !== 'iam' && auth !== 'none')
     throw new ConfigError(`${FUNCTION_ENV.kafkaAuth} must be 'iam' or 'none', got ${JSON.stringify(auth)}`);
+  const smallTables = opt(FUNCTION_ENV.smallTablesWriteSeconds, '60');
+  const smallTablesWriteSeconds = Number(smallTables);
+  if (!/^\d+$/.test(smallTables) || smallTablesWriteSeconds > 3600)
+    throw new ConfigError(
+      `${FUNCTION_ENV.smallTablesWriteSeconds} must be whole seconds from 0 to 3600, got ${JSON.stringify(smallTables)}`,
+    );
   return {
     env: opt(FUNCTION_ENV.env, 'local'),
     domain: opt(FUNCTION_ENV.domain, 'payments'),
@@ -68,6 +76,7 @@ export function readConfig(env: Env = process.env): ConsumerConfig {
         .filter((s) => s.length > 0),
       auth,
     },
+    smallTablesWriteSeconds,
   };
 }
 

@@ -134,7 +134,7 @@ export interface PartitionStateOptions {
   readonly maxDeltas?: number;
   /** How long a superseded object is kept before it is deleted, ms. @default 20 minutes */
   readonly graceMs?: number;
-  /** Deferred rows older than this are written with the partition's next batch, ms. @default 60 s */
+  /** Deferred rows older than this are written with the partition's next batch, ms; 0: never deferred. @default 60 s */
   readonly outboxMaxAgeMs?: number;
   /** More deferred rows than this are written with the partition's next batch. @default 10,000 */
   readonly outboxMaxRows?: number;
@@ -420,9 +420,11 @@ export async function runPartition<S>(
       }
       const state = held.state;
       const startedAt = clock();
+      // A maximum age of 0: nothing is held, every batch writes its rows.
       const due =
-        held.outbox !== null &&
-        (startedAt - held.outbox.since >= maxAge || outboxRows(held.outbox) > maxRows);
+        maxAge === 0 ||
+        (held.outbox !== null &&
+          (startedAt - held.outbox.since >= maxAge || outboxRows(held.outbox) > maxRows));
       const r = await step({
         loaded,
         state,

@@ -162,12 +162,19 @@ export const environmentConfigSchema = z
         noncurrentVersionExpirationDays: z.int().min(1).max(3650).default(30),
         /** Days after which Athena query results expire. */
         athenaResultsExpirationDays: z.int().min(1).max(3650).default(7),
+        /**
+         * Seconds a partition holds the rows of its small tables (batch_quality, late_events,
+         * gold/alerts: a row or a few per batch) before writing them as one object; 0 writes them
+         * with every batch (an object per partition-batch each). The alerts topic is not delayed.
+         */
+        smallTablesWriteSeconds: z.int().min(0).max(3600).default(60),
       })
       .default({
         bytesScannedCutoffMiB: 10_240,
         intelligentTieringAfterDays: 30,
         noncurrentVersionExpirationDays: 30,
         athenaResultsExpirationDays: 7,
+        smallTablesWriteSeconds: 60,
       }),
     observability: z
       .strictObject({

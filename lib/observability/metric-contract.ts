@@ -107,4 +107,6 @@ export const FUNCTION_ENV = {
   kafkaBootstrapServers: 'TIDEWATER_KAFKA_BOOTSTRAP_SERVERS',
   /** `iam` on MSK, `none` for the local broker. */
   kafkaAuth: 'TIDEWATER_KAFKA_AUTH',
+  /** `lakehouse.smallTablesWriteSeconds`: how long small tables' rows wait in the partition's outbox. */
+  smallTablesWriteSeconds: 'TIDEWATER_SMALL_TABLES_WRITE_SECONDS',
 } as const;

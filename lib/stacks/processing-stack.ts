@@ -164,6 +164,7 @@ export class ProcessingStack extends Stack {
           [FUNCTION_ENV.alertsTopic]: kafka.topics.alerts.name,
           [FUNCTION_ENV.kafkaBootstrapServers]: bootstrapServers,
           [FUNCTION_ENV.kafkaAuth]: kafka.mode === 'self-managed' ? 'none' : 'iam',
+          [FUNCTION_ENV.smallTablesWriteSeconds]: String(config.lakehouse.smallTablesWriteSeconds),
           POWERTOOLS_SERVICE_NAME: METRIC_SERVICE,
           POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         },

@@ -400,6 +400,7 @@ describe('processing', () => {
         [FUNCTION_ENV.env]: 'dev',
         [FUNCTION_ENV.rawEventsTopic]: 'tidewater.raw-events',
         [FUNCTION_ENV.kafkaAuth]: 'iam',
+        [FUNCTION_ENV.smallTablesWriteSeconds]: '60',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       });
       expect(consumers).toContain(vars[FUNCTION_ENV.consumer]);

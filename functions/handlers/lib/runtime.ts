@@ -103,6 +103,7 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
           ),
         }
       : {}),
+    state: { outboxMaxAgeMs: config.smallTablesWriteSeconds * 1000 },
     onError: (partition, err) =>
       logger.error('partition failed; reported for retry', { partition, error: err as Error }),
   };

@@ -159,6 +159,15 @@ describe('configuration', () => {
     expect(() => readConfig({ TIDEWATER_KAFKA_AUTH: 'scram' })).toThrow(ConfigError);
     expect(() => readConfig({ TIDEWATER_KAFKA_AUTH: 'scram' })).toThrow(/'iam' or 'none', got "scram"/);
   });
+
+  it('reads how long small tables wait (60 s unless set), refusing anything but whole seconds to 3600', () => {
+    expect(readConfig({}).smallTablesWriteSeconds).toBe(60);
+    expect(readConfig({ TIDEWATER_SMALL_TABLES_WRITE_SECONDS: '0' }).smallTablesWriteSeconds).toBe(0);
+    for (const bad of ['1.5', '-1', '3601', 'soon'])
+      expect(() => readConfig({ TIDEWATER_SMALL_TABLES_WRITE_SECONDS: bad })).toThrow(
+        new RegExp(`TIDEWATER_SMALL_TABLES_WRITE_SECONDS must be whole seconds from 0 to 3600, got "${bad}"`),
+      );
+  });
 });
 
 describe('EMF metrics', () => {

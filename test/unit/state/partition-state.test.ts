@@ -254,9 +254,10 @@ async function rowBatch(
       const delta = Buffer.from(JSON.stringify([['batches', 1]]));
       const row = { n: last };
       if (outbox.due) {
-        const held = outbox.pending!;
-        const rows = [...(held.tables['t'] ?? []), row];
-        await out.put(`rows/${held.firstOffset}-${last}.json`, Buffer.from(JSON.stringify(rows)));
+        const held = outbox.pending;
+        const rows = [...(held?.tables['t'] ?? []), row];
+        await out.put(`rows/${held?.firstOffset ?? last}-${last}.json`, Buffer.from(JSON.stringify(rows)));
+        if (held === null) return { delta, fences: { '0': last }, sources: {} };
         return { delta, outbox: { flushed: true }, fences: { '0': last }, sources: {} };
       }
       return { delta, outbox: { add: { t: [row] }, firstOffset: last }, fences: { '0': last }, sources: {} };
@@ -321,6 +322,19 @@ describe('partition state: the outbox of deferred rows', () => {
     await rowBatch(table, objects, 5, options);
     expect([...objects.objects.keys()].filter((k) => k.startsWith('rows/'))).toEqual(['rows/0-5.json']);
     expect(writtenRows(objects)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('holds nothing with a maximum age of 0: every batch writes its own rows', async () => {
+    const table = new MemoryFencedTable();
+    const objects = new MemoryObjectStore();
+    for (let i = 0; i < 3; i++) await rowBatch(table, objects, i, { outboxMaxAgeMs: 0 });
+    const m = (await table.load<Manifest>(ID)).state!;
+    expect([...objects.objects.keys()].filter((k) => k.startsWith('rows/')).sort()).toEqual([
+      'rows/0-0.json',
+      'rows/1-1.json',
+      'rows/2-2.json',
+    ]);
+    expect(await readOutbox(objects, ID, m, counters)).toBeNull();
   });
 
   it('loses no deferred row when an attempt dies between its delta and its commit', async () => {
