@@ -19,8 +19,8 @@ import { type AwsClients, createClients } from '../../functions/commons/clients.
 import { EmfMetrics } from '../../functions/commons/powertools.ts';
 import type { Domain, LambdaKafkaEvent } from '../../functions/core/index.ts';
 import {
-  type ConsumerDeps,
   cep,
+  type DepsByConsumer,
   enrich,
   flushRun,
   ingest,
@@ -115,12 +115,10 @@ export interface LocalPipelineOptions {
 
 export interface LocalPipeline {
   readonly running: RunningMappings;
-  readonly deps: Readonly<Record<ConsumerId, ConsumerDeps>>;
+  readonly deps: DepsByConsumer;
   readonly objects: S3ObjectStore;
   stop(): Promise<void>;
 }
-
-const RUN = { ingest, enrich, windows, cep } as const;
 
 export async function startLocalPipeline(o: LocalPipelineOptions): Promise<LocalPipeline> {
   const cw = o.cloudWatch;
@@ -157,7 +155,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     };
   };
   const objects = new S3ObjectStore({ buckets: o.resources.buckets, client: o.clients.s3 });
-  const deps: Record<ConsumerId, ConsumerDeps> = {
+  const deps: DepsByConsumer = {
     ingest: baseFor('ingest'),
     enrich: {
       ...baseFor('enrich'),
@@ -175,8 +173,19 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
   const handlers: Record<string, LocalKafkaHandler> = {};
   const overrides: Record<string, Partial<MappingSettingsOverride>> = {};
   for (const id of CONSUMER_IDS) {
-    const run: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> =>
-      RUN[id](deps[id], event as LambdaKafkaEvent);
+    const run: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> => {
+      const e = event as LambdaKafkaEvent;
+      switch (id) {
+        case 'ingest':
+          return ingest(deps.ingest, e);
+        case 'enrich':
+          return enrich(deps.enrich, e);
+        case 'windows':
+          return windows(deps.windows, e);
+        case 'cep':
+          return cep(deps.cep, e);
+      }
+    };
     const functionName = cw?.functionNames[id];
     const h: LocalKafkaHandler =
       cw === undefined

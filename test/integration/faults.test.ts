@@ -18,7 +18,7 @@ import { GeneratorSource } from '../../functions/adapters/embedded/index.ts';
 import { MetricsCollector } from '../../functions/adapters/embedded/metrics-collector.ts';
 import type { AwsClients } from '../../functions/commons/clients.ts';
 import { loadDomain, Random } from '../../functions/core/index.ts';
-import { type ConsumerDeps, flushRun } from '../../functions/handlers/lib/consumers.ts';
+import { flushRun, type StatefulDeps } from '../../functions/handlers/lib/consumers.ts';
 import { endpoints } from '../../localstack/endpoints.ts';
 import type { LocalKafkaHandler } from '../../localstack/esm/index.ts';
 import { InvocationTimeline } from '../../localstack/esm/timeline.ts';
@@ -135,7 +135,7 @@ async function runOnce(label: string, faulty: Faults | undefined) {
     // (each retry has a new state version, so its files have other names than a dead attempt's).
     for (let attempt = 1; ; attempt++) {
       try {
-        const on = (d: ConsumerDeps) => ({ ...d, objects: pipeline.objects, table: d.table! });
+        const on = <D extends StatefulDeps>(d: D): D => ({ ...d, objects: pipeline.objects });
         await flushRun(
           {
             enrich: on(pipeline.deps.enrich),

@@ -39,12 +39,16 @@ import {
   PROCESSING_TIME_COLUMNS,
 } from '../../functions/core/index.ts';
 import {
-  type ConsumerDeps,
+  type CepDeps,
   cep,
+  type DepsByConsumer,
+  type EnrichDeps,
   type EnrichedPublisher,
   enrich,
   flushRun,
   ingest,
+  type StatefulDeps,
+  type WindowsDeps,
   windows,
 } from '../../functions/handlers/lib/consumers.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
@@ -219,16 +223,19 @@ export function withoutProcessingTime(row: Row): Row {
 }
 
 /** Consumer dependencies on the emulator's resources (the Kafka side replaced by memory). */
-export function depsFor(
+export function depsFor<
+  E extends Partial<Pick<EnrichDeps & CepDeps & WindowsDeps, 'enriched' | 'alerts' | 'sourcePartitions'>>,
+>(
   res: Resources,
-  extra: Partial<Pick<ConsumerDeps, 'enriched' | 'alerts' | 'metrics' | 'clock' | 'sourcePartitions'>> & {
-    clients?: AwsClients;
-  } = {},
-): ConsumerDeps & { objects: S3ObjectStore; table: DynamoDbStateTable; deadLetters: SqsDeadLetterSink } {
-  const clients = extra.clients ?? res.clients;
+  extra: E & Partial<Pick<StatefulDeps, 'metrics' | 'clock'>> & { clients?: AwsClients } = {} as E,
+): StatefulDeps & { objects: S3ObjectStore; table: DynamoDbStateTable; deadLetters: SqsDeadLetterSink } & E {
+  const { clients: given, metrics, ...rest } = extra;
+  const clients = given ?? res.clients;
   const objects = new S3ObjectStore({ buckets: res.buckets, client: clients.s3, retry: { baseMs: 5 } });
   const domain = loadDomain('payments');
   return {
+    // The consumer's own dependencies as given (enriched, alerts, sourcePartitions, clock).
+    ...(rest as E),
     domain,
     objects,
     table: new DynamoDbStateTable({
@@ -243,11 +250,7 @@ export function depsFor(
       spill: objects,
       retry: { baseMs: 5 },
     }),
-    metrics: extra.metrics ?? NO_METRICS,
-    ...(extra.enriched ? { enriched: extra.enriched } : {}),
-    ...(extra.alerts ? { alerts: extra.alerts } : {}),
-    ...(extra.clock ? { clock: extra.clock } : {}),
-    ...(extra.sourcePartitions ? { sourcePartitions: extra.sourcePartitions } : {}),
+    metrics: metrics ?? NO_METRICS,
   };
 }
 
@@ -359,12 +362,7 @@ export async function embeddedRun(dir: string, count: number, options: Generator
   });
 }
 
-export interface ChainDeps {
-  readonly ingest: ConsumerDeps;
-  readonly enrich: ConsumerDeps;
-  readonly windows: ConsumerDeps;
-  readonly cep: ConsumerDeps;
-}
+export type ChainDeps = DepsByConsumer;
 
 export type Invoke = (
   consumer: keyof ChainDeps,
@@ -373,10 +371,19 @@ export type Invoke = (
 
 /** Calls the consumer functions directly. */
 export function directInvoke(deps: ChainDeps): Invoke {
-  return (consumer, event) => CONSUMER_FUNCTIONS[consumer](deps[consumer], event);
+  return (consumer, event) => {
+    switch (consumer) {
+      case 'ingest':
+        return ingest(deps.ingest, event);
+      case 'enrich':
+        return enrich(deps.enrich, event);
+      case 'windows':
+        return windows(deps.windows, event);
+      case 'cep':
+        return cep(deps.cep, event);
+    }
+  };
 }
-
-const CONSUMER_FUNCTIONS = { ingest, enrich, windows, cep } as const;
 
 /**
  * Drives the four consumers the way the mapping would, without Kafka: raw batches per partition
@@ -386,7 +393,7 @@ const CONSUMER_FUNCTIONS = { ingest, enrich, windows, cep } as const;
  */
 export async function runChain(
   invoke: Invoke,
-  flushDeps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps; readonly cep: ConsumerDeps },
+  flushDeps: Pick<DepsByConsumer, 'enrich' | 'windows' | 'cep'>,
   raw: readonly EventRecord[],
   enrichedTopic: MemoryTopic,
   options: { partitions: number; batchSize: number },

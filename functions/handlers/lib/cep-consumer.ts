@@ -12,7 +12,7 @@ import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { type CepPartitionState, cepCodec, encodeCepDelta } from '../../state/codecs.ts';
 import type { OutboxChange } from '../../state/partition-state.ts';
 import {
-  type ConsumerDeps,
+  type CepDeps,
   decodeEnriched,
   deferRows,
   flushOutboxes,
@@ -57,7 +57,7 @@ function partitionKeys(
  * cep: enriched → alerts topic + gold/alerts. State: the partition's key states (SPEC §4), and its
  * gold/alerts rows not written yet (the outbox; {@link flushCep} writes them at a run's end).
  */
-export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+export async function cep(deps: CepDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const codec = cepCodec();
   return perPartition(deps, event, async (b) => {
     await runOnState(
@@ -103,11 +103,7 @@ export async function cep(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<
 }
 
 /** Writes the gold/alerts rows every partition of `topic` holds deferred (the end of a run). */
-export async function flushCep(
-  deps: ConsumerDeps,
-  topic: string,
-  partitions: readonly number[],
-): Promise<number> {
+export async function flushCep(deps: CepDeps, topic: string, partitions: readonly number[]): Promise<number> {
   return flushOutboxes(deps, CONSUMERS.cep, cepCodec(), topic, partitions, [
     layerSchemas(deps.domain).alerts,
   ]);

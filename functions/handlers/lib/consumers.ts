@@ -9,14 +9,25 @@
 import { parsePartitionId } from '../../core/index.ts';
 import { flushCep } from './cep-consumer.ts';
 import { flushEnrich } from './enrich-consumer.ts';
-import type { ConsumerDeps } from './partitions.ts';
+import type { CepDeps, EnrichDeps, WindowsDeps } from './partitions.ts';
 import { flushWindows } from './windows-consumer.ts';
 
 export type { KafkaBatchResponse } from '../../core/index.ts';
 export { cep, flushCep } from './cep-consumer.ts';
 export { enrich, flushEnrich } from './enrich-consumer.ts';
 export { ingest } from './ingest-consumer.ts';
-export { byPartition, type ConsumerDeps, type EnrichedPublisher, parseSource } from './partitions.ts';
+export {
+  type BaseDeps,
+  byPartition,
+  type CepDeps,
+  type DepsByConsumer,
+  type EnrichDeps,
+  type EnrichedPublisher,
+  type IngestDeps,
+  parseSource,
+  type StatefulDeps,
+  type WindowsDeps,
+} from './partitions.ts';
 export { flushWindows, ownerOf, partialPrefix, windows, windowsStateId } from './windows-consumer.ts';
 
 /**
@@ -26,10 +37,10 @@ export { flushWindows, ownerOf, partialPrefix, windows, windowsStateId } from '.
  * `sourcePartitions`.
  */
 export async function flushRun(
-  deps: { readonly enrich: ConsumerDeps; readonly windows: ConsumerDeps; readonly cep: ConsumerDeps },
+  deps: { readonly enrich: EnrichDeps; readonly windows: WindowsDeps; readonly cep: CepDeps },
   topics: { readonly raw: string; readonly enriched: string },
 ): Promise<void> {
-  const ids = (await deps.windows.sourcePartitions?.()) ?? [];
+  const ids = await deps.windows.sourcePartitions();
   const partitions = ids.flatMap((id) => {
     const p = parsePartitionId(id);
     return p === undefined ? [] : [p.partition];

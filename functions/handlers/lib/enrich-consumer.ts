@@ -13,8 +13,8 @@ import type { DedupStore } from '../../ports/dedup-store.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { dedupCodec } from '../../state/codecs.ts';
 import {
-  type ConsumerDeps,
   deferRows,
+  type EnrichDeps,
   flushOutboxes,
   perPartition,
   runOnState,
@@ -44,7 +44,7 @@ function partitionDedup(set: HashedDedupSet, delta: DedupDelta): DedupStore {
  * seen event ids (hashed, hour buckets; `core/dedup-hashes.ts`) on the partition state backend,
  * and its deferred batch quality rows (the outbox; {@link flushEnrich} writes them at a run's end).
  */
-export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+export async function enrich(deps: EnrichDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const publisher = deps.enriched;
   if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
   const codec = dedupCodec(deps.domain);
@@ -92,7 +92,7 @@ export async function enrich(deps: ConsumerDeps, event: LambdaKafkaEvent): Promi
 
 /** Writes the batch quality rows every partition of `topic` holds deferred (the end of a run). */
 export async function flushEnrich(
-  deps: ConsumerDeps,
+  deps: EnrichDeps,
   topic: string,
   partitions: readonly number[],
 ): Promise<number> {

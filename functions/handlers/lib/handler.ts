@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, tracer } from '../../commons/powertools.ts';
 import type { LambdaKafkaEvent } from '../../core/index.ts';
-import type { ConsumerDeps, KafkaBatchResponse } from './consumers.ts';
+import type { DepsByConsumer, KafkaBatchResponse } from './consumers.ts';
 import { type ConsumerName, runtimeFor } from './runtime.ts';
 
 /**
@@ -13,9 +13,9 @@ import { type ConsumerName, runtimeFor } from './runtime.ts';
  * Failures of single partitions come back as `batchItemFailures`; an error thrown here (the event
  * is not a Kafka event at all, the configuration is missing) fails the whole invocation.
  */
-export function lambdaHandler(
-  consumer: ConsumerName,
-  run: (deps: ConsumerDeps, event: LambdaKafkaEvent) => Promise<KafkaBatchResponse>,
+export function lambdaHandler<C extends ConsumerName>(
+  consumer: C,
+  run: (deps: DepsByConsumer[C], event: LambdaKafkaEvent) => Promise<KafkaBatchResponse>,
 ): middy.MiddyfiedHandler<LambdaKafkaEvent, KafkaBatchResponse, Error, Context> {
   return middy(async (event: LambdaKafkaEvent, context: Context): Promise<KafkaBatchResponse> => {
     const rt = runtimeFor(consumer);

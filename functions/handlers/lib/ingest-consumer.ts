@@ -3,7 +3,7 @@ import { CONSUMERS } from '../../pipeline/context.ts';
 import { ingestBatch } from '../../pipeline/ingest.ts';
 import { AttemptStateStore } from '../../state/attempt-state.ts';
 import { runFenced } from '../../state/fenced.ts';
-import { type ConsumerDeps, fresh, perPartition, stageContext } from './partitions.ts';
+import { fresh, type IngestDeps, perPartition, stageContext } from './partitions.ts';
 
 const NO_STATE = {} as const;
 
@@ -13,7 +13,7 @@ const NO_STATE = {} as const;
  * (tests, tools), the bronze file of a batch is simply overwritten when the same batch is
  * redelivered, and a redelivery with different boundaries can leave overlapping bronze files.
  */
-export async function ingest(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+export async function ingest(deps: IngestDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const table = deps.table;
   return perPartition(deps, event, async (b) => {
     const batch = { topic: b.topic, partition: b.partition };

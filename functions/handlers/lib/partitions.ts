@@ -45,24 +45,12 @@ export interface EnrichedPublisher {
   publish(events: readonly SilverEvent[]): Promise<void>;
 }
 
-export interface ConsumerDeps {
+/** What every consumer needs. */
+export interface BaseDeps {
   readonly domain: Domain;
   readonly objects: ObjectStoreWithDelete;
-  /** The commit point of every consumer's state. Required by every consumer but ingest (which is then unfenced). */
-  readonly table?: FencedTable;
   readonly metrics: Metrics;
-  /** enrich (poison), windows and cep (malformed enriched records). */
-  readonly deadLetters?: DeadLetterSink;
-  /** enrich. */
-  readonly enriched?: EnrichedPublisher;
-  /** cep. */
-  readonly alerts?: AlertSink;
-  /**
-   * windows: the source partitions (`<raw topic>-<p>`), all of them: a window is final once every
-   * one has passed it (SPEC §3), and the merge of a fixed window waits for each.
-   */
-  readonly sourcePartitions?: () => Promise<readonly string[]>;
-  /** Compaction and garbage collection of the partition state. @default the backend's defaults */
+  /** Compaction, garbage collection and outbox of the partition state. @default the backend's defaults */
   readonly state?: Omit<PartitionStateOptions, 'metrics'>;
   /** Epoch ms at which this invocation times out (the Lambda context's remaining time). */
   readonly deadline?: number;
@@ -70,6 +58,43 @@ export interface ConsumerDeps {
   readonly onError?: (partition: string, err: unknown) => void;
   /** @default Date.now */
   readonly clock?: () => number;
+}
+
+/** ingest: fenced with a state table (as deployed); without one (tests, tools) bronze is overwritten by range. */
+export interface IngestDeps extends BaseDeps {
+  readonly table?: FencedTable;
+}
+
+/** A consumer with partition-owned state and records to dead-letter. */
+export interface StatefulDeps extends BaseDeps {
+  /** The commit point of the consumer's state. */
+  readonly table: FencedTable;
+  /** enrich: poison records; windows and cep: malformed enriched records. */
+  readonly deadLetters: DeadLetterSink;
+}
+
+export interface EnrichDeps extends StatefulDeps {
+  readonly enriched: EnrichedPublisher;
+}
+
+export interface CepDeps extends StatefulDeps {
+  readonly alerts: AlertSink;
+}
+
+export interface WindowsDeps extends StatefulDeps {
+  /**
+   * The source partitions (`<raw topic>-<p>`), all of them: a window is final once every one has
+   * passed it (SPEC §3), and the merge of a fixed window waits for each.
+   */
+  readonly sourcePartitions: () => Promise<readonly string[]>;
+}
+
+/** Each consumer's dependencies: what the compiler checks a caller gives it. */
+export interface DepsByConsumer {
+  readonly ingest: IngestDeps;
+  readonly enrich: EnrichDeps;
+  readonly windows: WindowsDeps;
+  readonly cep: CepDeps;
 }
 
 export interface PartitionBatch {
@@ -102,7 +127,7 @@ export function byPartition(event: LambdaKafkaEvent): PartitionBatch[] {
  * a failed partition reports all its records as batch item failures (`core/batch-response.ts`).
  */
 export async function perPartition(
-  deps: ConsumerDeps,
+  deps: BaseDeps,
   event: LambdaKafkaEvent,
   work: (b: PartitionBatch) => Promise<void>,
 ): Promise<KafkaBatchResponse> {
@@ -124,17 +149,12 @@ export async function perPartition(
   return { batchItemFailures: failures };
 }
 
-export function tableOf(deps: ConsumerDeps, consumer: string): FencedTable {
-  if (deps.table === undefined) throw new Error(`${consumer} needs the state table (TIDEWATER_STATE_TABLE)`);
-  return deps.table;
-}
-
 /**
  * One batch of one partition on its partition-owned state (`runPartition`), with this consumer's
  * commit table, object store and state options: the per-partition runner of every stateful consumer.
  */
 export function runOnState<S>(
-  deps: ConsumerDeps,
+  deps: StatefulDeps,
   id: StateId,
   codec: StateCodec<S>,
   step: Step<S>,
@@ -144,7 +164,7 @@ export function runOnState<S>(
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
   };
-  return runPartition(tableOf(deps, id.consumer), deps.objects, id, codec, step, options);
+  return runPartition(deps.table, deps.objects, id, codec, step, options);
 }
 
 /** Rows of one small table that a consumer defers in its partition's outbox. */
@@ -199,7 +219,7 @@ export async function deferRows(
  * partition's fence. Returns the partitions that had rows.
  */
 export async function flushOutboxes<S>(
-  deps: ConsumerDeps,
+  deps: StatefulDeps,
   consumer: string,
   codec: StateCodec<S>,
   topic: string,
@@ -229,7 +249,7 @@ export async function flushOutboxes<S>(
 }
 
 export function stageContext(
-  deps: ConsumerDeps,
+  deps: BaseDeps & { readonly deadLetters?: DeadLetterSink; readonly alerts?: AlertSink },
   objects: ObjectStore,
   state: StageContext['state'],
   extra: Partial<Pick<StageContext, 'dedup' | 'cepKeys' | 'alerts'>> = {},
@@ -346,15 +366,10 @@ export function pastFences(
 }
 
 export async function sendLetters(
-  deps: ConsumerDeps,
+  deps: StatefulDeps,
   source: SourceRange,
   letters: readonly DeadLetter[],
 ): Promise<void> {
-  if (deps.deadLetters === undefined) {
-    throw new Error(
-      `${letters.length} malformed enriched record(s) in ${source.topic}-${source.partition} and no dead-letter sink`,
-    );
-  }
   await deps.deadLetters.send(source, letters);
   deps.metrics.count('DeadLettered', letters.length);
 }

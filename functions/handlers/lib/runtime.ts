@@ -12,7 +12,7 @@ import { type AwsClients, createClients } from '../../commons/clients.ts';
 import { type ConsumerConfig, readConfig, requireSettings } from '../../commons/config.ts';
 import { EmfMetrics, logger } from '../../commons/powertools.ts';
 import { loadDomain } from '../../core/index.ts';
-import type { ConsumerDeps } from './consumers.ts';
+import type { BaseDeps, DepsByConsumer } from './consumers.ts';
 
 /**
  * The dependencies of a consumer, built from the environment once per process (first invocation)
@@ -20,8 +20,8 @@ import type { ConsumerDeps } from './consumers.ts';
  */
 export type ConsumerName = 'ingest' | 'enrich' | 'windows' | 'cep';
 
-export interface Runtime {
-  readonly deps: ConsumerDeps;
+export interface Runtime<C extends ConsumerName = ConsumerName> {
+  readonly deps: DepsByConsumer[C];
   readonly metrics: EmfMetrics;
   readonly config: ConsumerConfig;
   /** The SDK clients every adapter of this consumer uses (instrumented by the IAM contract test). */
@@ -30,9 +30,9 @@ export interface Runtime {
 
 const REQUIRED_BY = {
   ingest: ['bronzeBucket'],
-  enrich: ['silverBucket', 'stateTable', 'deadLetterQueueUrl'],
-  windows: ['goldBucket', 'stateTable'],
-  cep: ['goldBucket', 'stateTable'],
+  enrich: ['silverBucket', 'stateTable', 'deadLetterQueueUrl', 'kafka'],
+  windows: ['goldBucket', 'stateTable', 'deadLetterQueueUrl', 'kafka'],
+  cep: ['goldBucket', 'stateTable', 'deadLetterQueueUrl', 'kafka'],
 } as const;
 
 /**
@@ -43,22 +43,17 @@ const REQUIRED_BY = {
 const producers = new Map<ConsumerName, StringProducer>();
 const runtimes = new Map<ConsumerName, Runtime>();
 
-export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
+export function runtimeFor<C extends ConsumerName>(consumer: C, env = process.env): Runtime<C> {
   const cached = runtimes.get(consumer);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached as Runtime<C>;
   const config = readConfig(env);
   requireSettings(config, REQUIRED_BY[consumer]);
   const clients = createClients(env);
   const objects = new S3ObjectStore({ buckets: config.buckets, client: clients.s3 });
-  // ingest may run without a state table (the processing stack gives it one): bronze is then
-  // written without a fence, overwritten by range (see `ingest` in consumers.ts).
-  const table =
-    config.stateTable === ''
-      ? undefined
-      : new DynamoDbStateTable({ tableName: config.stateTable, client: clients.dynamodb, spill: objects });
+  const table = (): DynamoDbStateTable =>
+    new DynamoDbStateTable({ tableName: config.stateTable, client: clients.dynamodb, spill: objects });
   const metrics = new EmfMetrics(undefined, config.env);
   const kafka = (): StringProducer => {
-    requireSettings(config, ['kafka']);
     let producer = producers.get(consumer);
     if (producer === undefined) {
       producer = createProducer({
@@ -70,45 +65,43 @@ export function runtimeFor(consumer: ConsumerName, env = process.env): Runtime {
     }
     return producer;
   };
-  const needsDlq = consumer !== 'ingest';
   const domain = loadDomain(config.domain);
-  const deps: ConsumerDeps = {
+  const base: BaseDeps = {
     domain,
     objects,
-    ...(table ? { table } : {}),
     metrics,
-    ...(needsDlq && config.deadLetterQueueUrl !== ''
-      ? {
-          deadLetters: new SqsDeadLetterSink({
-            queueUrl: config.deadLetterQueueUrl,
-            client: clients.sqs,
-            spill: objects,
-          }),
-        }
-      : {}),
-    ...(consumer === 'enrich'
-      ? {
-          enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched),
-        }
-      : {}),
-    ...(consumer === 'cep'
-      ? {
-          alerts: new KafkaAlertSink(kafka(), config.topics.alerts, domain.keyField),
-        }
-      : {}),
-    ...(consumer === 'windows' && config.kafka.bootstrapServers.length > 0
-      ? {
-          sourcePartitions: memo(() =>
-            topicPartitionIds({ ...config.kafka, clientId: 'tidewater-windows' }, config.topics.raw),
-          ),
-        }
-      : {}),
     state: { outboxMaxAgeMs: config.smallTablesWriteSeconds * 1000 },
     onError: (partition, err) =>
       logger.error('partition failed; reported for retry', { partition, error: err as Error }),
   };
-  const runtime = { deps, metrics, config, clients };
-  runtimes.set(consumer, runtime);
+  const stateful = () => ({
+    ...base,
+    table: table(),
+    deadLetters: new SqsDeadLetterSink({
+      queueUrl: config.deadLetterQueueUrl,
+      client: clients.sqs,
+      spill: objects,
+    }),
+  });
+  // Each consumer's own dependencies (`DepsByConsumer`), from the settings checked above.
+  const build: { readonly [K in ConsumerName]: () => DepsByConsumer[K] } = {
+    // ingest may run without a state table (the processing stack gives it one): bronze is then
+    // written without a fence, overwritten by range (see `ingest-consumer.ts`).
+    ingest: () => (config.stateTable === '' ? base : { ...base, table: table() }),
+    enrich: () => ({ ...stateful(), enriched: new KafkaEnrichedPublisher(kafka(), config.topics.enriched) }),
+    windows: () => ({
+      ...stateful(),
+      sourcePartitions: memo(() =>
+        topicPartitionIds({ ...config.kafka, clientId: 'tidewater-windows' }, config.topics.raw),
+      ),
+    }),
+    cep: () => ({
+      ...stateful(),
+      alerts: new KafkaAlertSink(kafka(), config.topics.alerts, domain.keyField),
+    }),
+  };
+  const runtime: Runtime<C> = { deps: build[consumer](), metrics, config, clients };
+  runtimes.set(consumer, runtime as Runtime);
   return runtime;
 }
 

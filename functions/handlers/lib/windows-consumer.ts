@@ -57,7 +57,6 @@ import {
 } from '../../state/partition-state.ts';
 import type { FencedTable, StateId } from '../../state/table.ts';
 import {
-  type ConsumerDeps,
   decodeEnriched,
   deferRows,
   fresh,
@@ -68,7 +67,7 @@ import {
   runOnState,
   sendLetters,
   stageContext,
-  tableOf,
+  type WindowsDeps,
 } from './partitions.ts';
 
 /** Event time standing for "no event yet" (the earliest `Date`). */
@@ -120,12 +119,8 @@ interface Progress {
 
 /** The source partitions: their numbers (sorted) and ids (`<raw topic>-<p>`) by number. */
 async function sourcePartitionsOf(
-  deps: ConsumerDeps,
+  deps: WindowsDeps,
 ): Promise<{ readonly numbers: number[]; readonly idOf: ReadonlyMap<number, string> }> {
-  if (deps.sourcePartitions === undefined)
-    throw new Error(
-      'windows needs the source partitions (the raw topic’s partitions) to know when a window is final',
-    );
   const idOf = new Map<number, string>();
   for (const id of await deps.sourcePartitions()) {
     const parsed = parsePartitionId(id);
@@ -173,7 +168,7 @@ interface MergeResult {
  * writes their final rows. Returns the new merge marks.
  */
 async function mergeOwned(
-  deps: ConsumerDeps,
+  deps: WindowsDeps,
   out: BufferedObjectStore,
   topic: string,
   own: number,
@@ -263,7 +258,7 @@ async function mergeOwned(
 
 /** Writes this partition's partial aggregates of the fixed windows its watermark closed, one object per end. */
 async function writePartials(
-  deps: ConsumerDeps,
+  deps: WindowsDeps,
   out: BufferedObjectStore,
   topic: string,
   partition: number,
@@ -290,7 +285,7 @@ async function writePartials(
  * partition's outbox (written about once a minute, and at the end of a run: `force`).
  */
 async function writePartitionRows(
-  deps: ConsumerDeps,
+  deps: WindowsDeps,
   out: BufferedObjectStore,
   outbox: OutboxView,
   rows: Record<string, Row[]>,
@@ -318,7 +313,7 @@ async function writePartitionRows(
  * the partials it closed, its sessions, and the merge of the windows it owns.
  */
 async function windowsStep(
-  deps: ConsumerDeps,
+  deps: WindowsDeps,
   b: Pick<PartitionBatch, 'topic' | 'partition'>,
   input: {
     readonly state: WindowsPartitionState;
@@ -337,7 +332,7 @@ async function windowsStep(
   consumed: string[],
 ): Promise<StepResult | undefined> {
   const { state: st, out } = input;
-  const table = tableOf(deps, 'windows');
+  const table = deps.table;
   const { numbers, idOf } = await sourcePartitionsOf(deps);
   const own = b.partition;
   const pid = idOf.get(own);
@@ -412,11 +407,11 @@ async function windowsStep(
 }
 
 /** Deletes merged partials once the merge committed (housekeeping: never fails the batch). */
-async function dropConsumed(deps: ConsumerDeps, consumed: readonly string[]): Promise<void> {
+async function dropConsumed(deps: WindowsDeps, consumed: readonly string[]): Promise<void> {
   if (consumed.length > 0) await deps.objects.delete(consumed).catch(() => undefined);
 }
 
-export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
+export async function windows(deps: WindowsDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
   const codec = windowsCodec(deps.domain);
   return perPartition(deps, event, async (b) => {
     const consumed: string[] = [];
@@ -455,7 +450,7 @@ export async function windows(deps: ConsumerDeps, event: LambdaKafkaEvent): Prom
  * time), then every partition merges the windows it owns. Files are named
  * `<topic>.sessions.flush-<p>-<v>-<v>` after the state's version. Returns the partitions flushed.
  */
-export async function flushWindows(deps: ConsumerDeps, topic: string): Promise<number> {
+export async function flushWindows(deps: WindowsDeps, topic: string): Promise<number> {
   const codec = windowsCodec(deps.domain);
   const { numbers } = await sourcePartitionsOf(deps);
   const pass = async (p: number, flush: boolean): Promise<void> => {
