@@ -19,13 +19,10 @@ import { type AwsClients, createClients } from '../../functions/commons/clients.
 import { EmfMetrics } from '../../functions/commons/powertools.ts';
 import type { Domain, LambdaKafkaEvent } from '../../functions/core/index.ts';
 import {
-  cep,
   type DepsByConsumer,
-  enrich,
   flushRun,
-  ingest,
   type KafkaBatchResponse,
-  windows,
+  runConsumer,
 } from '../../functions/handlers/lib/consumers.ts';
 import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
 import { checkConservation } from '../../functions/pipeline/conservation.ts';
@@ -173,19 +170,8 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
   const handlers: Record<string, LocalKafkaHandler> = {};
   const overrides: Record<string, Partial<MappingSettingsOverride>> = {};
   for (const id of CONSUMER_IDS) {
-    const run: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> => {
-      const e = event as LambdaKafkaEvent;
-      switch (id) {
-        case 'ingest':
-          return ingest(deps.ingest, e);
-        case 'enrich':
-          return enrich(deps.enrich, e);
-        case 'windows':
-          return windows(deps.windows, e);
-        case 'cep':
-          return cep(deps.cep, e);
-      }
-    };
+    const run: LocalKafkaHandler = (event): Promise<KafkaBatchResponse> =>
+      runConsumer(deps, id, event as LambdaKafkaEvent);
     const functionName = cw?.functionNames[id];
     const h: LocalKafkaHandler =
       cw === undefined

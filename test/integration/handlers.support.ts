@@ -40,16 +40,13 @@ import {
 } from '../../functions/core/index.ts';
 import {
   type CepDeps,
-  cep,
   type DepsByConsumer,
   type EnrichDeps,
   type EnrichedPublisher,
-  enrich,
   flushRun,
-  ingest,
+  runConsumer,
   type StatefulDeps,
   type WindowsDeps,
-  windows,
 } from '../../functions/handlers/lib/consumers.ts';
 import { partitionOfKey } from '../../functions/handlers/lib/partitioner.ts';
 import { Lakehouse, lakehouseTables, sqlName } from '../../functions/lakehouse/index.ts';
@@ -371,18 +368,7 @@ export type Invoke = (
 
 /** Calls the consumer functions directly. */
 export function directInvoke(deps: ChainDeps): Invoke {
-  return (consumer, event) => {
-    switch (consumer) {
-      case 'ingest':
-        return ingest(deps.ingest, event);
-      case 'enrich':
-        return enrich(deps.enrich, event);
-      case 'windows':
-        return windows(deps.windows, event);
-      case 'cep':
-        return cep(deps.cep, event);
-    }
-  };
+  return (consumer, event) => runConsumer(deps, consumer, event);
 }
 
 /**

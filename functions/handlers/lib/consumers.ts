@@ -6,11 +6,12 @@
  * enriched-record decoding) is in `partitions.ts`; their state is partition-owned
  * (`functions/state/partition-state.ts`).
  */
-import { parsePartitionId } from '../../core/index.ts';
-import { flushCep } from './cep-consumer.ts';
-import { flushEnrich } from './enrich-consumer.ts';
-import type { CepDeps, EnrichDeps, WindowsDeps } from './partitions.ts';
-import { flushWindows } from './windows-consumer.ts';
+import { type KafkaBatchResponse, type LambdaKafkaEvent, parsePartitionId } from '../../core/index.ts';
+import { cep, flushCep } from './cep-consumer.ts';
+import { enrich, flushEnrich } from './enrich-consumer.ts';
+import { ingest } from './ingest-consumer.ts';
+import type { CepDeps, DepsByConsumer, EnrichDeps, WindowsDeps } from './partitions.ts';
+import { flushWindows, windows } from './windows-consumer.ts';
 
 export type { KafkaBatchResponse } from '../../core/index.ts';
 export { cep, flushCep } from './cep-consumer.ts';
@@ -49,4 +50,22 @@ export async function flushRun(
   // The enriched topic has as many partitions as the raw one (the enrich stage keeps partitions).
   await flushCep(deps.cep, topics.enriched, partitions);
   await flushWindows(deps.windows, topics.enriched);
+}
+
+/** Runs consumer `consumer` on `event` with its own dependencies out of `deps`. */
+export function runConsumer(
+  deps: DepsByConsumer,
+  consumer: keyof DepsByConsumer,
+  event: LambdaKafkaEvent,
+): Promise<KafkaBatchResponse> {
+  switch (consumer) {
+    case 'ingest':
+      return ingest(deps.ingest, event);
+    case 'enrich':
+      return enrich(deps.enrich, event);
+    case 'windows':
+      return windows(deps.windows, event);
+    case 'cep':
+      return cep(deps.cep, event);
+  }
 }

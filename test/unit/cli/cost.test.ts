@@ -127,6 +127,22 @@ function config(overrides: Record<string, unknown> = {}): EnvironmentConfig {
   );
 }
 
+/** The estimate of `cfg` at `rate` ev/s, from the round-number profile and prices above. */
+function estimateAt(
+  rate: number,
+  cfg: EnvironmentConfig = config(),
+  extra: Partial<Omit<Parameters<typeof estimateCost>[0], 'config' | 'ratePerSecond'>> = {},
+) {
+  return estimateCost({
+    config: cfg,
+    profile: PROFILE,
+    prices: PRICES,
+    ratePerSecond: rate,
+    customMetrics: 0,
+    ...extra,
+  });
+}
+
 function line(items: readonly LineItem[], stack: LineItem['stack'], prefix: string): LineItem {
   const found = items.filter((i) => i.stack === stack && `${i.service}: ${i.item}`.startsWith(prefix));
   expect(found, `${stack} ${prefix}`).toHaveLength(1);
@@ -136,13 +152,7 @@ function line(items: readonly LineItem[], stack: LineItem['stack'], prefix: stri
 describe('tidewater cost: the model', () => {
   it('prices DynamoDB units per event, failed conditional writes and deletes included', () => {
     // Act
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 21,
-    });
+    const est = estimateAt(1000, config(), { customMetrics: 21 });
 
     // Assess: E = 1,000 × 2,628,000 = 2.628e9 events; (1 + 0.5 + 0.5) WRU each at $1/M; 2 RRU at $0.5/M
     expect(est.eventsPerMonth).toBe(2.628e9);
@@ -156,13 +166,7 @@ describe('tidewater cost: the model', () => {
 
   it('prices fixed hours of the cluster and the pollers whatever the rate', () => {
     // Act
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 21,
-    });
+    const est = estimateAt(1000, config(), { customMetrics: 21 });
 
     // Assess: 730 h × $0.75; 5 partitions × 730 h × $0.0015; 4 mappings × 1 EPU × 730 h × $0.1
     const cluster = line(est.lineItems, 'tidewater', 'MSK Serverless: cluster-hours');
@@ -182,20 +186,8 @@ describe('tidewater cost: the model', () => {
 
   it('charges more requests per event when the rate cannot fill a batch in one window', () => {
     // Act: at 1,000 ev/s each poller fills 1,000-record batches in its 2 s window; at 500 ev/s, half batches
-    const full = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 0,
-    });
-    const half = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 500,
-      customMetrics: 0,
-    });
+    const full = estimateAt(1000, config(), { customMetrics: 0 });
+    const half = estimateAt(500, config(), { customMetrics: 0 });
 
     // Assess: 2.628e9 × 0.004 = 10.512M requests; at 500 ev/s the same count for half the events
     expect(line(full.lineItems, 'tidewater', 'Lambda: requests').quantity).toBeCloseTo(10.512, 9);
@@ -211,14 +203,7 @@ describe('tidewater cost: the model', () => {
 
   it('sizes Managed Flink in KPUs at the stated events/s per KPU, plus one orchestration KPU', () => {
     // Act
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 12_000,
-      customMetrics: 0,
-      flinkEventsPerKpu: 5000,
-    });
+    const est = estimateAt(12_000, config(), { flinkEventsPerKpu: 5000 });
 
     // Assess: ceil(12,000 / 5,000) = 3 KPU × 730 h × $0.1 = $219; orchestration $73; storage 150 GB × $0.1
     expect(line(est.lineItems, 'flink', 'Managed Flink: KPU-hours').usdPerMonth).toBeCloseTo(219, 9);
@@ -232,13 +217,7 @@ describe('tidewater cost: the model', () => {
 
   it('bills Firehose format conversion per 5 KB record and ingestion per byte', () => {
     // Act
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 0,
-    });
+    const est = estimateAt(1000, config(), { customMetrics: 0 });
 
     // Assess: 2.628e9 × 100 B = 262.8 GB × $0.05; 2.628e9 × 5,120 B = 13,455.36 GB × $0.02
     expect(line(est.lineItems, 'firehose', 'Firehose: ingestion').usdPerMonth).toBeCloseTo(13.14, 6);
@@ -251,14 +230,7 @@ describe('tidewater cost: the model', () => {
 
   it('scales Kafka bytes with --bytes-per-event but not the DynamoDB units', () => {
     // Act
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      bytesPerEvent: 300,
-      customMetrics: 0,
-    });
+    const est = estimateAt(1000, config(), { customMetrics: 0, bytesPerEvent: 300 });
 
     // Assess: 3x the profile's 100 B
     expect(line(est.lineItems, 'tidewater', 'MSK Serverless: data in').usdPerMonth).toBeCloseTo(3 * 52.56, 6);
@@ -272,13 +244,7 @@ describe('tidewater cost: the model', () => {
     });
 
     // Act
-    const est = estimateCost({
-      config: cfg,
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 0,
-    });
+    const est = estimateAt(1000, cfg, { customMetrics: 0 });
 
     // Assess: capped at 1,000 WCU × 730 h × $0.001; reads 2,000/0.7 → 2,858 RCU × 730 × $0.0002
     const wcu = line(est.lineItems, 'tidewater', 'DynamoDB: provisioned write');
@@ -293,13 +259,7 @@ describe('tidewater cost: the model', () => {
 
   it('warns when a mapping needs more pollers or concurrency than it may have', () => {
     // Act: 50 concurrent invocations per consumer (200k ev/s × 0.001 GB-s / 4 / 1 GB)
-    const est = estimateCost({
-      config: config(),
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 200_000,
-      customMetrics: 0,
-    });
+    const est = estimateAt(200_000, config(), { customMetrics: 0 });
 
     // Assess
     expect(est.warnings.join('\n')).toMatch(/ingest: needs 10 pollers at this rate, above maximumPollers 2/);
@@ -318,13 +278,7 @@ describe('tidewater cost: the model', () => {
     const cfg = config({ kafka: { mode: 'serverless', topics } });
 
     // Act
-    const est = estimateCost({
-      config: cfg,
-      profile: PROFILE,
-      prices: PRICES,
-      ratePerSecond: 1000,
-      customMetrics: 0,
-    });
+    const est = estimateAt(1000, cfg, { customMetrics: 0 });
 
     // Assess: 1,000 records per invocation / 4 partitions = 250-record partition-batches, a
     // quarter of the profile's 1,000: 4× its S3 requests and DynamoDB units per event, the same
@@ -353,7 +307,7 @@ describe('tidewater cost: the model', () => {
     const profile = { ...PROFILE, lambda: { ...PROFILE.lambda, waitMsPerInvocation: 100 } };
 
     // Act
-    const est = estimateCost({ config: cfg, profile, prices: PRICES, ratePerSecond: 1000, customMetrics: 0 });
+    const est = estimateAt(1000, cfg, { profile });
 
     // Assess: 1 EPU × 730 h; GB-s = the CPU part (0.001 − 0.004 × 0.1 s = 0.0006 per event)
     // × 2.628e9 + 4 invocations/s × 2,628,000 s × 0.1 s × 1 GB
