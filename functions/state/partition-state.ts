@@ -31,7 +31,8 @@
  * a day (`ops/state/` rule of the gold bucket).
  *
  * **The outbox.** Rows of small tables (enrich's `batch_quality`, the windows consumer's
- * `late_events`: a row or a few per batch) would cost a Parquet object per partition-batch each.
+ * `late_events`, cep's `gold/alerts`: a row or a few per batch) would cost a Parquet object per
+ * partition-batch each.
  * A step may defer them instead: they travel in the batch's delta object (and in snapshots) as the
  * partition's {@link Outbox}, and a later step of the partition writes them all as one object once
  * they are older than {@link PartitionStateOptions.outboxMaxAgeMs} or more than

@@ -33,9 +33,9 @@ export { flushWindows, ownerOf, partialPrefix, windows, windowsStateId } from '.
 
 /**
  * Ends a run the way embedded runs end: enrich and cep write the rows their partitions hold
- * deferred (batch quality, gold alerts), then the windows consumer flushes its engines and merges (`flushWindows`), which
- * also writes its deferred late rows. The raw partitions are the windows consumer's
- * `sourcePartitions`.
+ * deferred (batch quality, gold alerts), then the windows consumer flushes its engines and
+ * merges (`flushWindows`), which also writes its deferred late rows. The raw partitions are the
+ * windows consumer's `sourcePartitions`.
  */
 export async function flushRun(
   deps: { readonly enrich: EnrichDeps; readonly windows: WindowsDeps; readonly cep: CepDeps },

@@ -45,8 +45,6 @@ function partitionDedup(set: HashedDedupSet, delta: DedupDelta): DedupStore {
  * and its deferred batch quality rows (the outbox; {@link flushEnrich} writes them at a run's end).
  */
 export async function enrich(deps: EnrichDeps, event: LambdaKafkaEvent): Promise<KafkaBatchResponse> {
-  const publisher = deps.enriched;
-  if (publisher === undefined) throw new Error('enrich needs an enriched-topic publisher');
   const codec = dedupCodec(deps.domain);
   return perPartition(deps, event, async (b) => {
     await runOnState(
@@ -77,7 +75,7 @@ export async function enrich(deps: EnrichDeps, event: LambdaKafkaEvent): Promise
         // One quality row per batch: deferred in the partition's outbox, written about once a minute.
         const deferred = await deferRows(ctx, outbox, [{ schema: BATCH_QUALITY, rows: [quality] }], r.range);
         // Outputs before state: the events reach the enriched topic before the fence moves.
-        await publisher.publish(r.forward);
+        await deps.enriched.publish(r.forward);
         await stage.commit();
         return {
           delta: delta.toBytes(),

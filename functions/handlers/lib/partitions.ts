@@ -174,7 +174,7 @@ export interface DeferredTable {
 }
 
 /**
- * Rows of small tables (a row or a few per batch: `batch_quality`, `late_events`) deferred in the
+ * Rows of small tables (a row or a few per batch: batch_quality, late_events, gold/alerts) deferred in the
  * partition's outbox (`state/partition-state.ts`, "The outbox"), or, when the outbox is due or
  * `force`, written now with every row it held: one object per table and Hive partition, named
  * from the outbox's first offset to the last of `range` (a retry of the batch names it the same).
