@@ -23,6 +23,7 @@ import {
 import {
   cep,
   enrich,
+  flushEnrich,
   flushWindows,
   parseSource,
   windows,
@@ -167,6 +168,49 @@ describe('the consumers chained on the emulator (direct invocations, one raw par
     expect(await allKeys(res)).toEqual(before);
     expect(topic.records(0).length).toBe(published);
     expect(await drainQueue(res.clients.sqs, res.queueUrl)).toEqual([]);
+  });
+});
+
+describe('small tables in the partition state’s outbox', () => {
+  const qualityKeys = async (res: Resources, topic: string) =>
+    (await listKeys(res.clients.s3, res.buckets.gold)).filter(
+      (k) => k.startsWith('ops/batch_quality/') && basename(k).startsWith(`${topic}-0-`),
+    );
+
+  it('holds the batch quality rows until the run ends, then writes them in one object', async () => {
+    // Prepare: three batches, the rows held for a minute
+    const res = await createResources();
+    const topic = 'tw.outbox-held';
+    const records = rawRecords(topic, 300, 1, { seed: 5 }).records;
+    const deps = {
+      ...depsFor(res, { enriched: new MemoryTopic(ENRICHED) }),
+      state: { outboxMaxAgeMs: 60_000 },
+    };
+    // Act
+    for (const part of [records.slice(0, 100), records.slice(100, 200), records.slice(200)])
+      await enrich(deps, kafkaEvent(part));
+    const held = await qualityKeys(res, topic);
+    await flushEnrich(deps, topic, [0]);
+    const written = await qualityKeys(res, topic);
+    // Assess: nothing before the end of the run, then one object named from the first to the last offset
+    expect(held).toEqual([]);
+    expect(written.map((k) => basename(k))).toEqual([`${topic}-0-0-299.parquet`]);
+  });
+
+  it('writes them with every batch when smallTablesWriteSeconds is 0', async () => {
+    // Prepare
+    const res = await createResources();
+    const topic = 'tw.outbox-none';
+    const records = rawRecords(topic, 200, 1, { seed: 5 }).records;
+    const deps = { ...depsFor(res, { enriched: new MemoryTopic(ENRICHED) }), state: { outboxMaxAgeMs: 0 } };
+    // Act
+    await enrich(deps, kafkaEvent(records.slice(0, 100)));
+    await enrich(deps, kafkaEvent(records.slice(100)));
+    // Assess
+    expect((await qualityKeys(res, topic)).map((k) => basename(k)).sort()).toEqual([
+      `${topic}-0-0-99.parquet`,
+      `${topic}-0-100-199.parquet`,
+    ]);
   });
 });
 
