@@ -123,6 +123,8 @@ export interface ConsumerPlan {
   /** Batching window, s (0 counts as Lambda's 0.5 s). */
   readonly windowSeconds: number;
   readonly partitions: number;
+  /** The function's memory, GB (its waits are billed at it). */
+  readonly memoryGb: number;
   /** Records per invocation. */
   readonly invocationRecords: number;
   /** Partitions per invocation: those of one poller. */
@@ -245,6 +247,7 @@ export function estimateCost(input: CostInput): CostEstimate {
       batchSize,
       windowSeconds,
       partitions,
+      memoryGb: memGb,
       pollers,
       ...(s.pollerGroupName === undefined ? {} : { pollerGroup: s.pollerGroupName }),
       ...p,
@@ -252,11 +255,12 @@ export function estimateCost(input: CostInput): CostEstimate {
   });
   // enrich's seen ids per partition: 16 B each in a snapshot (core/dedup-hashes.ts), capped.
   if (input.dedup !== undefined && rate > 0) {
-    const perPartition = (rate / rawPartitions(config)) * (input.dedup.retentionMs / 1000);
+    const idsPerSecond = rate / rawPartitions(config);
+    const perPartition = idsPerSecond * (input.dedup.retentionMs / 1000);
     const kept = Math.min(perPartition, input.dedup.maxEntries);
     if (perPartition > input.dedup.maxEntries)
       warnings.push(
-        `enrich: a partition sees ${Math.round(perPartition).toLocaleString('en-US')} ids per dedup horizon, above the domain's dedup.max_entries ${input.dedup.maxEntries.toLocaleString('en-US')}: duplicates older than about ${(input.dedup.maxEntries / (rate / rawPartitions(config)) / 3600).toFixed(1)} h are not caught`,
+        `enrich: a partition sees ${Math.round(perPartition).toLocaleString('en-US')} ids per dedup horizon, above the domain's dedup.max_entries ${input.dedup.maxEntries.toLocaleString('en-US')}: duplicates older than about ${(input.dedup.maxEntries / idsPerSecond / 3600).toFixed(1)} h are not caught`,
       );
     if (kept * 16 > 64 * 1024 * 1024)
       warnings.push(
@@ -398,15 +402,7 @@ export function estimateCost(input: CostInput): CostEstimate {
   );
   const gbSeconds =
     E * cpuGbS +
-    consumers.reduce(
-      (n, c) =>
-        n +
-        c.invocationsPerSecond *
-          SECONDS_PER_MONTH *
-          waitS *
-          ((consumerSettings(config, c.consumer).memoryMiB ?? 1024) / 1024),
-      0,
-    );
+    consumers.reduce((n, c) => n + c.invocationsPerSecond * SECONDS_PER_MONTH * waitS * c.memoryGb, 0);
   add(
     'tidewater',
     'Lambda',
